@@ -1,0 +1,188 @@
+/**
+ * Ports: the interfaces the service depends on. Adapters (store, CAs, key
+ * backends, processors) implement them; nothing here does I/O.
+ */
+import type { webcrypto } from 'node:crypto';
+import type {
+  Algorithm,
+  IssuedCertificate,
+  KeyRotationRecord,
+  KeyStatus,
+  PublicJwk,
+  RequestEnvelope,
+  RequestRecord,
+  RequestStatus,
+  Role,
+  SignedResponse,
+} from './types.js';
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+// ---------------------------------------------------------------- queue
+
+export interface NewRequest {
+  clientId: string;
+  data: unknown;
+  processor: string;
+  callbackUrl?: string;
+  idempotencyKey?: string;
+  /** Fingerprint of the submission, to refuse an idempotency key reused with other content. */
+  fingerprint: string;
+}
+
+export interface ClaimedRequest {
+  envelope: RequestEnvelope;
+  attempts: number;
+}
+
+export interface CompletedResult {
+  token: string;
+  signedResponse: SignedResponse;
+  kid: string;
+}
+
+export interface RequestQueue {
+  /** Stores a new request, or returns the earlier one for the same client and idempotency key. */
+  enqueue(input: NewRequest): Promise<{ record: RequestRecord; created: boolean }>;
+  /** Leases up to `limit` due requests (queued and due, or with an expired lease). */
+  claim(owner: string, limit: number, leaseMs: number): Promise<ClaimedRequest[]>;
+  /**
+   * Completes a request. Succeeds only while `owner` still holds the lease and
+   * the signing key is still active: a revoked key never completes a request.
+   */
+  complete(requestId: string, owner: string, result: CompletedResult): Promise<boolean>;
+  /** Puts a leased request back, due after `delayMs`. */
+  retry(requestId: string, owner: string, error: string, delayMs: number): Promise<boolean>;
+  /** Ends a leased request as failed with a reason. */
+  fail(requestId: string, owner: string, error: string): Promise<boolean>;
+  /** Gives back leases held by `owner` (graceful shutdown), leaving the work queued. */
+  releaseAll(owner: string): Promise<number>;
+  get(requestId: string): Promise<RequestRecord | undefined>;
+  counts(): Promise<Record<RequestStatus, number>>;
+  /** Earliest time at which some queued or leased request becomes claimable. */
+  nextDueAt(): Promise<Date | undefined>;
+}
+
+/** Wakes workers as soon as work is enqueued (in-process events; LISTEN/NOTIFY on PostgreSQL). */
+export interface WorkNotifier {
+  notify(): void;
+  subscribe(listener: () => void): () => void;
+}
+
+// ---------------------------------------------------------------- keys
+
+export interface KeyRepository {
+  insert(record: KeyRotationRecord): Promise<void>;
+  get(kid: string): Promise<KeyRotationRecord | undefined>;
+  getActive(): Promise<KeyRotationRecord | undefined>;
+  list(statuses?: KeyStatus[]): Promise<KeyRotationRecord[]>;
+  /**
+   * In one transaction: if `expectedActiveKid` is still the active key (or no key
+   * is active when it is undefined), retire or revoke it and make `newKid` active.
+   * Returns false when another rotation won (compare-and-set).
+   */
+  swapActive(args: {
+    expectedActiveKid: string | undefined;
+    newKid: string;
+    outcome: 'retired' | 'revoked';
+    reason?: string;
+    at: Date;
+  }): Promise<boolean>;
+  /** Revokes a key that is not active. Returns false if it was already revoked. */
+  revoke(kid: string, reason: string, at: Date): Promise<boolean>;
+}
+
+/** A key ready to sign: WebCrypto handles for signing and for building a CSR. */
+export interface LoadedKey {
+  record: KeyRotationRecord;
+  privateKey: webcrypto.CryptoKey;
+  publicKey: webcrypto.CryptoKey;
+}
+
+/** Where private keys live: software (encrypted at rest) or a PKCS#11 token. */
+export interface KeyBackend {
+  generate(algorithm: Algorithm): Promise<{ publicJwk: PublicJwk; privateKeyRef: string }>;
+  load(record: KeyRotationRecord): Promise<LoadedKey>;
+}
+
+// ---------------------------------------------------------------- CAs
+
+export interface CertificateRepository {
+  insert(cert: IssuedCertificate): Promise<void>;
+  get(kid: string, caId: string): Promise<IssuedCertificate | undefined>;
+  listForKey(kid: string): Promise<IssuedCertificate[]>;
+  findBySerial(caId: string, serial: string): Promise<IssuedCertificate | undefined>;
+  markRevoked(caId: string, serial: string, reason: string, at: Date): Promise<void>;
+}
+
+/** Persistent state of a built-in CA: its root certificate and encrypted root key. */
+export interface LocalCaState {
+  caId: string;
+  rootCertPem: string;
+  encryptedRootKey: string;
+}
+
+export interface LocalCaRepository {
+  get(caId: string): Promise<LocalCaState | undefined>;
+  /** Inserts if absent; returns the state that is stored afterwards (first writer wins). */
+  initialize(state: LocalCaState): Promise<LocalCaState>;
+}
+
+export interface CertificationRequest {
+  kid: string;
+  csrPem: string;
+}
+
+/** One CA, built-in or external. */
+export interface CertificateAuthority {
+  readonly id: string;
+  readonly type: 'local' | 'cfssl';
+  /** Where a verifier reaches this CA (base URL). */
+  readonly url: string;
+  /** Trust anchors (PEM) of this CA. */
+  rootsPem(): Promise<string[]>;
+  certify(request: CertificationRequest): Promise<IssuedCertificate>;
+  revoke(cert: IssuedCertificate, reason: string): Promise<void>;
+  /** Sends a DER OCSP request to the CA's responder and returns the DER answer. */
+  ocsp(url: string, requestDer: Uint8Array): Promise<Uint8Array>;
+  /** Throws when the CA cannot be reached. */
+  probe(): Promise<void>;
+}
+
+// ---------------------------------------------------------------- clients, audit
+
+export interface ApiClient {
+  id: string;
+  role: Role;
+  createdAt: Date;
+}
+
+export interface ClientRepository {
+  add(client: { id: string; role: Role; tokenId: string; secretHash: string; at: Date }): Promise<void>;
+  findByTokenId(tokenId: string): Promise<(ApiClient & { secretHash: string }) | undefined>;
+  list(): Promise<ApiClient[]>;
+  countByRole(role: Role): Promise<number>;
+}
+
+export interface AuditEvent {
+  actor: string;
+  action: string;
+  subject?: string;
+  details?: Record<string, unknown>;
+}
+
+export interface AuditLog {
+  append(event: AuditEvent): Promise<void>;
+}
+
+// ---------------------------------------------------------------- processors
+
+/** The "asynchronous process" that produces the response data of a request. */
+export interface Processor {
+  readonly name: string;
+  run(envelope: RequestEnvelope): Promise<unknown>;
+}
