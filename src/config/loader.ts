@@ -30,7 +30,10 @@ function readYaml(path: string): unknown {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    invalid('SIGNET_CONFIG', `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    invalid(
+      'SIGNET_CONFIG',
+      `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
   }
   try {
     return parseYaml(text) ?? {};
@@ -53,11 +56,14 @@ function applyEnv(raw: Record<string, unknown>, env: Env): void {
   if (env.SIGNET_HOST !== undefined) setPath(raw, ['server', 'host'], env.SIGNET_HOST);
   if (env.SIGNET_PORT !== undefined) {
     const port = Number(env.SIGNET_PORT);
-    if (!/^\d+$/.test(env.SIGNET_PORT)) invalid('SIGNET_PORT', `"${env.SIGNET_PORT}" is not a port number`);
+    if (!/^\d+$/.test(env.SIGNET_PORT))
+      invalid('SIGNET_PORT', `"${env.SIGNET_PORT}" is not a port number`);
     setPath(raw, ['server', 'port'], port);
   }
-  if (env.SIGNET_PUBLIC_URL !== undefined) setPath(raw, ['server', 'publicUrl'], env.SIGNET_PUBLIC_URL);
-  if (env.SIGNET_DATABASE_URL !== undefined) setPath(raw, ['storage', 'url'], env.SIGNET_DATABASE_URL);
+  if (env.SIGNET_PUBLIC_URL !== undefined)
+    setPath(raw, ['server', 'publicUrl'], env.SIGNET_PUBLIC_URL);
+  if (env.SIGNET_DATABASE_URL !== undefined)
+    setPath(raw, ['storage', 'url'], env.SIGNET_DATABASE_URL);
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
@@ -80,7 +86,8 @@ function readRoots(parsed: ParsedConfig, baseDir: string): Record<string, string
       } catch (err) {
         invalid(key, `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
       }
-      if (!pem.includes('-----BEGIN CERTIFICATE-----')) invalid(key, `${file} holds no PEM certificate`);
+      if (!pem.includes('-----BEGIN CERTIFICATE-----'))
+        invalid(key, `${file} holds no PEM certificate`);
       return pem;
     });
   });
@@ -108,10 +115,18 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): SignetC
   const baseDir = configPath ? resolve(configPath, '..') : cwd;
   const storage: Storage = parsed.storage.url
     ? { kind: 'postgres', url: parsed.storage.url }
-    : { kind: 'sqlite', path: resolve(baseDir, parsed.storage.path ?? resolve(dataDir, 'signet.db')) };
-  const publicUrl = (parsed.server.publicUrl ?? `http://${parsed.server.host}:${parsed.server.port}`).replace(/\/+$/, '');
+    : {
+        kind: 'sqlite',
+        path: resolve(baseDir, parsed.storage.path ?? resolve(dataDir, 'signet.db')),
+      };
+  const publicUrl = (
+    parsed.server.publicUrl ?? `http://${parsed.server.host}:${parsed.server.port}`
+  ).replace(/\/+$/, '');
   if (parsed.validation.required > parsed.cas.length) {
-    invalid('validation.required', `is ${parsed.validation.required} but only ${parsed.cas.length} CAs are configured`);
+    invalid(
+      'validation.required',
+      `is ${parsed.validation.required} but only ${parsed.cas.length} CAs are configured`,
+    );
   }
   return {
     ...parsed,

@@ -6,14 +6,19 @@ import { parseDuration } from './duration.js';
 const duration = z.string().transform((text, ctx) => {
   const ms = parseDuration(text);
   if (ms === undefined || ms <= 0) {
-    ctx.addIssue({ code: 'custom', message: `"${text}" is not a positive ISO 8601 duration (e.g. PT30S, P7D)` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${text}" is not a positive ISO 8601 duration (e.g. PT30S, P7D)`,
+    });
     return z.NEVER;
   }
   return ms;
 });
 
 const httpUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' });
-const caId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes');
+const caId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes');
 
 const localCa = z.strictObject({ id: caId, type: z.literal('local') });
 const cfsslCa = z.strictObject({
@@ -32,7 +37,12 @@ export const configSchema = z.strictObject({
       host: z.string().min(1).default('127.0.0.1'),
       port: z.number().int().min(0).max(65535).default(8080),
       publicUrl: httpUrl.optional(),
-      bodyLimit: z.number().int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
+      bodyLimit: z
+        .number()
+        .int()
+        .min(1024)
+        .max(16 * 1024 * 1024)
+        .default(64 * 1024),
       rateLimit: z
         .strictObject({
           max: z.number().int().min(1).default(600),
@@ -46,7 +56,10 @@ export const configSchema = z.strictObject({
   storage: z
     .strictObject({
       path: z.string().min(1).optional(),
-      url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+      url: z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+        .optional(),
     })
     .prefault({}),
   keys: z
@@ -82,9 +95,7 @@ export const configSchema = z.strictObject({
   processors: z
     .strictObject({
       default: z.enum(['notarize', 'http']).default('notarize'),
-      http: z
-        .strictObject({ url: httpUrl, timeout: duration.prefault('PT10S') })
-        .optional(),
+      http: z.strictObject({ url: httpUrl, timeout: duration.prefault('PT10S') }).optional(),
     })
     .prefault({})
     .refine((p) => p.default !== 'http' || p.http !== undefined, {

@@ -162,7 +162,13 @@ export interface ApiClient {
 }
 
 export interface ClientRepository {
-  add(client: { id: string; role: Role; tokenId: string; secretHash: string; at: Date }): Promise<void>;
+  add(client: {
+    id: string;
+    role: Role;
+    tokenId: string;
+    secretHash: string;
+    at: Date;
+  }): Promise<void>;
   findByTokenId(tokenId: string): Promise<(ApiClient & { secretHash: string }) | undefined>;
   list(): Promise<ApiClient[]>;
   countByRole(role: Role): Promise<number>;

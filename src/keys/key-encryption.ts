@@ -24,7 +24,12 @@ export class KeyEncryption {
     cipher.setAAD(Buffer.from(context, 'utf8'));
     const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
     const tag = cipher.getAuthTag();
-    return [VERSION, iv.toString('base64url'), body.toString('base64url'), tag.toString('base64url')].join('.');
+    return [
+      VERSION,
+      iv.toString('base64url'),
+      body.toString('base64url'),
+      tag.toString('base64url'),
+    ].join('.');
   }
 
   decrypt(blob: string, context: string): Buffer {
@@ -33,7 +38,11 @@ export class KeyEncryption {
       throw new SignetError('ERR_INTERNAL', 'encrypted key has an unknown format');
     }
     try {
-      const decipher = createDecipheriv('aes-256-gcm', this.#masterKey, Buffer.from(iv, 'base64url'));
+      const decipher = createDecipheriv(
+        'aes-256-gcm',
+        this.#masterKey,
+        Buffer.from(iv, 'base64url'),
+      );
       decipher.setAAD(Buffer.from(context, 'utf8'));
       decipher.setAuthTag(Buffer.from(tag, 'base64url'));
       return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]);

@@ -1,0 +1,129 @@
+import type { Kysely } from 'kysely';
+import type { KeyRepository } from '../domain/ports.js';
+import type { Algorithm, KeyRotationRecord, KeyStatus, PublicJwk } from '../domain/types.js';
+import type { Database, KeysTable } from './schema.js';
+
+const toDate = (ms: number | null): Date | undefined =>
+  ms === null ? undefined : new Date(Number(ms));
+
+function toRecord(row: KeysTable): KeyRotationRecord {
+  const record: KeyRotationRecord = {
+    kid: row.kid,
+    algorithm: row.algorithm as Algorithm,
+    status: row.status as KeyStatus,
+    publicJwk: JSON.parse(row.public_jwk) as PublicJwk,
+    privateKeyRef: row.private_key_ref,
+    createdAt: new Date(Number(row.created_at)),
+  };
+  const optional = {
+    activatedAt: toDate(row.activated_at),
+    retiredAt: toDate(row.retired_at),
+    revokedAt: toDate(row.revoked_at),
+    revocationReason: row.revocation_reason ?? undefined,
+    nextRotationAt: toDate(row.next_rotation_at),
+  };
+  for (const [name, value] of Object.entries(optional)) {
+    if (value !== undefined) Object.assign(record, { [name]: value });
+  }
+  return record;
+}
+
+export class StoreKeyRepository implements KeyRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insert(record: KeyRotationRecord): Promise<void> {
+    await this.db
+      .insertInto('keys')
+      .values({
+        kid: record.kid,
+        algorithm: record.algorithm,
+        status: record.status,
+        public_jwk: JSON.stringify(record.publicJwk),
+        private_key_ref: record.privateKeyRef,
+        created_at: record.createdAt.getTime(),
+        activated_at: record.activatedAt?.getTime() ?? null,
+        retired_at: null,
+        revoked_at: null,
+        revocation_reason: null,
+        next_rotation_at: record.nextRotationAt?.getTime() ?? null,
+      })
+      .execute();
+  }
+
+  async get(kid: string): Promise<KeyRotationRecord | undefined> {
+    const row = await this.db
+      .selectFrom('keys')
+      .selectAll()
+      .where('kid', '=', kid)
+      .executeTakeFirst();
+    return row ? toRecord(row) : undefined;
+  }
+
+  async getActive(): Promise<KeyRotationRecord | undefined> {
+    const row = await this.db
+      .selectFrom('keys')
+      .selectAll()
+      .where('status', '=', 'active')
+      .executeTakeFirst();
+    return row ? toRecord(row) : undefined;
+  }
+
+  async list(statuses?: KeyStatus[]): Promise<KeyRotationRecord[]> {
+    let query = this.db.selectFrom('keys').selectAll().orderBy('created_at', 'desc');
+    if (statuses && statuses.length > 0) query = query.where('status', 'in', statuses);
+    return (await query.execute()).map(toRecord);
+  }
+
+  async swapActive(args: {
+    expectedActiveKid: string | undefined;
+    newKid: string;
+    outcome: 'retired' | 'revoked';
+    reason?: string;
+    at: Date;
+  }): Promise<boolean> {
+    const at = args.at.getTime();
+    return this.db.transaction().execute(async (tx) => {
+      const current = await tx
+        .selectFrom('keys')
+        .select('kid')
+        .where('status', '=', 'active')
+        .executeTakeFirst();
+      if (current?.kid !== args.expectedActiveKid) return false;
+      if (current) {
+        await tx
+          .updateTable('keys')
+          .set(
+            args.outcome === 'revoked'
+              ? {
+                  status: 'revoked',
+                  revoked_at: at,
+                  revocation_reason: args.reason ?? 'unspecified',
+                }
+              : { status: 'retired', retired_at: at },
+          )
+          .where('kid', '=', current.kid)
+          .where('status', '=', 'active')
+          .execute();
+      }
+      const activated = await tx
+        .updateTable('keys')
+        .set({ status: 'active', activated_at: at })
+        .where('kid', '=', args.newKid)
+        .where('status', '=', 'pending')
+        .executeTakeFirst();
+      if (Number(activated.numUpdatedRows) !== 1)
+        throw new Error(`key ${args.newKid} is not pending`);
+      return true;
+    });
+  }
+
+  async revoke(kid: string, reason: string, at: Date): Promise<boolean> {
+    const outcome = await this.db
+      .updateTable('keys')
+      .set({ status: 'revoked', revoked_at: at.getTime(), revocation_reason: reason })
+      .where('kid', '=', kid)
+      .where('status', 'in', ['pending', 'retired'])
+      .executeTakeFirst();
+    return Number(outcome.numUpdatedRows) === 1;
+  }
+}

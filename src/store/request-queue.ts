@@ -1,0 +1,275 @@
+import { type Kysely, sql } from 'kysely';
+import { randomUUID } from 'node:crypto';
+import type {
+  ClaimedRequest,
+  Clock,
+  CompletedResult,
+  NewRequest,
+  RequestQueue,
+} from '../domain/ports.js';
+import { SignetError } from '../domain/errors.js';
+import type { RequestRecord, RequestStatus, SignedResponse } from '../domain/types.js';
+import type { Database, RequestsTable } from './schema.js';
+
+function toRecord(row: RequestsTable): RequestRecord {
+  return {
+    requestId: row.id,
+    clientId: row.client_id,
+    status: row.status as RequestStatus,
+    data: JSON.parse(row.data) as unknown,
+    processor: row.processor,
+    ...(row.callback_url ? { callbackUrl: row.callback_url } : {}),
+    attempts: Number(row.attempts),
+    createdAt: new Date(Number(row.created_at)),
+    updatedAt: new Date(Number(row.updated_at)),
+    ...(row.token ? { token: row.token } : {}),
+    ...(row.signed_response
+      ? { signedResponse: JSON.parse(row.signed_response) as SignedResponse }
+      : {}),
+    ...(row.error ? { error: row.error } : {}),
+  };
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === '23505';
+}
+
+/** The durable queue: requests live in the store and are leased by workers. */
+export class StoreRequestQueue implements RequestQueue {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+  ) {}
+
+  async enqueue(input: NewRequest): Promise<{ record: RequestRecord; created: boolean }> {
+    if (input.idempotencyKey !== undefined) {
+      const earlier = await this.findIdempotent(input.clientId, input.idempotencyKey);
+      if (earlier) return this.reuse(earlier, input.fingerprint);
+    }
+    const now = this.clock.now().getTime();
+    const row: RequestsTable = {
+      id: randomUUID(),
+      client_id: input.clientId,
+      idempotency_key: input.idempotencyKey ?? null,
+      fingerprint: input.fingerprint,
+      data: JSON.stringify(input.data),
+      processor: input.processor,
+      callback_url: input.callbackUrl ?? null,
+      status: 'queued',
+      attempts: 0,
+      lease_owner: null,
+      lease_expires_at: null,
+      next_attempt_at: now,
+      error: null,
+      token: null,
+      signed_response: null,
+      kid: null,
+      created_at: now,
+      updated_at: now,
+    };
+    try {
+      await this.db.insertInto('requests').values(row).execute();
+    } catch (err) {
+      // A concurrent submission with the same idempotency key won the race.
+      if (input.idempotencyKey !== undefined && isUniqueViolation(err)) {
+        const earlier = await this.findIdempotent(input.clientId, input.idempotencyKey);
+        if (earlier) return this.reuse(earlier, input.fingerprint);
+      }
+      throw err;
+    }
+    return { record: toRecord(row), created: true };
+  }
+
+  private async findIdempotent(clientId: string, key: string): Promise<RequestsTable | undefined> {
+    return this.db
+      .selectFrom('requests')
+      .selectAll()
+      .where('client_id', '=', clientId)
+      .where('idempotency_key', '=', key)
+      .executeTakeFirst();
+  }
+
+  private reuse(
+    row: RequestsTable,
+    fingerprint: string,
+  ): { record: RequestRecord; created: boolean } {
+    if (row.fingerprint !== fingerprint) {
+      throw new SignetError(
+        'ERR_IDEMPOTENCY_MISMATCH',
+        'this Idempotency-Key was already used with a different request body',
+      );
+    }
+    return { record: toRecord(row), created: false };
+  }
+
+  async claim(owner: string, limit: number, leaseMs: number): Promise<ClaimedRequest[]> {
+    const now = this.clock.now().getTime();
+    const due = this.db
+      .selectFrom('requests')
+      .select('id')
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('status', '=', 'queued'), eb('next_attempt_at', '<=', now)]),
+          eb.and([eb('status', '=', 'processing'), eb('lease_expires_at', '<=', now)]),
+        ]),
+      )
+      .orderBy('next_attempt_at')
+      .limit(limit);
+    const rows = await this.db
+      .updateTable('requests')
+      .set({
+        status: 'processing',
+        lease_owner: owner,
+        lease_expires_at: now + leaseMs,
+        attempts: sql<number>`attempts + 1`,
+        updated_at: now,
+      })
+      .where('id', 'in', due)
+      .where((eb) =>
+        eb.or([
+          eb('status', '=', 'queued'),
+          eb.and([eb('status', '=', 'processing'), eb('lease_expires_at', '<=', now)]),
+        ]),
+      )
+      .returningAll()
+      .execute();
+    return rows.map((row) => ({
+      attempts: Number(row.attempts),
+      envelope: {
+        requestId: row.id,
+        clientId: row.client_id,
+        data: JSON.parse(row.data) as unknown,
+        processor: row.processor,
+        ...(row.callback_url ? { callbackUrl: row.callback_url } : {}),
+        receivedAt: new Date(Number(row.created_at)),
+      },
+    }));
+  }
+
+  async complete(requestId: string, owner: string, result: CompletedResult): Promise<boolean> {
+    const now = this.clock.now().getTime();
+    const outcome = await this.db
+      .updateTable('requests')
+      .set({
+        status: 'completed',
+        token: result.token,
+        signed_response: JSON.stringify(result.signedResponse),
+        kid: result.kid,
+        error: null,
+        lease_owner: null,
+        lease_expires_at: null,
+        updated_at: now,
+      })
+      .where('id', '=', requestId)
+      .where('status', '=', 'processing')
+      .where('lease_owner', '=', owner)
+      // A revoked key never completes a request, even if it signed before the revocation.
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('keys')
+            .select('kid')
+            .where('kid', '=', result.kid)
+            .where('status', 'in', ['active', 'retired']),
+        ),
+      )
+      .executeTakeFirst();
+    return Number(outcome.numUpdatedRows) === 1;
+  }
+
+  async retry(requestId: string, owner: string, error: string, delayMs: number): Promise<boolean> {
+    const now = this.clock.now().getTime();
+    const outcome = await this.db
+      .updateTable('requests')
+      .set({
+        status: 'queued',
+        error,
+        lease_owner: null,
+        lease_expires_at: null,
+        next_attempt_at: now + delayMs,
+        updated_at: now,
+      })
+      .where('id', '=', requestId)
+      .where('status', '=', 'processing')
+      .where('lease_owner', '=', owner)
+      .executeTakeFirst();
+    return Number(outcome.numUpdatedRows) === 1;
+  }
+
+  async fail(requestId: string, owner: string, error: string): Promise<boolean> {
+    const now = this.clock.now().getTime();
+    const outcome = await this.db
+      .updateTable('requests')
+      .set({ status: 'failed', error, lease_owner: null, lease_expires_at: null, updated_at: now })
+      .where('id', '=', requestId)
+      .where('status', '=', 'processing')
+      .where('lease_owner', '=', owner)
+      .executeTakeFirst();
+    return Number(outcome.numUpdatedRows) === 1;
+  }
+
+  async releaseAll(owner: string): Promise<number> {
+    const now = this.clock.now().getTime();
+    const outcome = await this.db
+      .updateTable('requests')
+      .set({
+        status: 'queued',
+        lease_owner: null,
+        lease_expires_at: null,
+        next_attempt_at: now,
+        attempts: sql<number>`case when attempts > 0 then attempts - 1 else 0 end`,
+        updated_at: now,
+      })
+      .where('status', '=', 'processing')
+      .where('lease_owner', '=', owner)
+      .executeTakeFirst();
+    return Number(outcome.numUpdatedRows);
+  }
+
+  async get(requestId: string): Promise<RequestRecord | undefined> {
+    const row = await this.db
+      .selectFrom('requests')
+      .selectAll()
+      .where('id', '=', requestId)
+      .executeTakeFirst();
+    return row ? toRecord(row) : undefined;
+  }
+
+  async counts(): Promise<Record<RequestStatus, number>> {
+    const rows = await this.db
+      .selectFrom('requests')
+      .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy('status')
+      .execute();
+    const counts: Record<RequestStatus, number> = {
+      queued: 0,
+      processing: 0,
+      completed: 0,
+      failed: 0,
+    };
+    for (const row of rows) counts[row.status as RequestStatus] = Number(row.n);
+    return counts;
+  }
+
+  async nextDueAt(): Promise<Date | undefined> {
+    const row = await this.db
+      .selectFrom('requests')
+      .select((eb) =>
+        eb.fn
+          .min(
+            eb
+              .case()
+              .when('status', '=', 'queued')
+              .then(eb.ref('next_attempt_at'))
+              .else(eb.ref('lease_expires_at'))
+              .end(),
+          )
+          .as('due'),
+      )
+      .where('status', 'in', ['queued', 'processing'])
+      .executeTakeFirst();
+    const due = row?.due;
+    return due === null || due === undefined ? undefined : new Date(Number(due));
+  }
+}
