@@ -101,6 +101,13 @@ export const configSchema = z.strictObject({
     .refine((p) => p.default !== 'http' || p.http !== undefined, {
       message: 'processors.http.url is required when the default processor is http',
     }),
+  callbacks: z
+    .strictObject({
+      /** Hosts that may be called even over http or on private addresses (e.g. 127.0.0.1 in tests). */
+      allowedHosts: z.array(z.string().min(1)).default([]),
+      timeout: duration.prefault('PT5S'),
+    })
+    .prefault({}),
   queue: z
     .strictObject({
       lease: duration.prefault('PT30S'),

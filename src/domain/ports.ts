@@ -162,7 +162,8 @@ export interface ApiClient {
 }
 
 export interface ClientRepository {
-  add(client: {
+  /** Adds a client, or gives an existing client id a new role and token. */
+  upsert(client: {
     id: string;
     role: Role;
     tokenId: string;

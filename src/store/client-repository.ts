@@ -6,7 +6,7 @@ import type { Database } from './schema.js';
 export class StoreClientRepository implements ClientRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async add(client: {
+  async upsert(client: {
     id: string;
     role: Role;
     tokenId: string;
@@ -22,6 +22,13 @@ export class StoreClientRepository implements ClientRepository {
         secret_hash: client.secretHash,
         created_at: client.at.getTime(),
       })
+      .onConflict((oc) =>
+        oc.column('id').doUpdateSet({
+          role: client.role,
+          token_id: client.tokenId,
+          secret_hash: client.secretHash,
+        }),
+      )
       .execute();
   }
 

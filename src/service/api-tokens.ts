@@ -1,0 +1,57 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { SignetError } from '../domain/errors.js';
+import type { ClientRepository, Clock } from '../domain/ports.js';
+import type { Role } from '../domain/types.js';
+import type { AuthenticatedClient } from './api.js';
+
+const TOKEN_PREFIX = 'sig_';
+const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** A token is looked up by a short hash prefix and then compared in full, in constant time. */
+function digest(token: string): { tokenId: string; secretHash: string } {
+  const hash = createHash('sha256').update(token, 'utf8').digest('hex');
+  return { tokenId: hash.slice(0, 16), secretHash: hash };
+}
+
+const DUMMY_HASH = Buffer.alloc(32);
+
+/** API tokens: random, shown once, stored only as SHA-256 hashes. */
+export class ApiTokens {
+  constructor(
+    private readonly clients: ClientRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  static generate(): string {
+    return `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
+  }
+
+  /** Adds a client with a new token and returns the token (the only time it exists in clear). */
+  async add(id: string, role: Role): Promise<string> {
+    const token = ApiTokens.generate();
+    await this.register(id, role, token);
+    return token;
+  }
+
+  /** Registers a given token (SIGNET_ADMIN_TOKEN) for a client id, replacing that client's token. */
+  async register(id: string, role: Role, token: string): Promise<void> {
+    if (!CLIENT_ID.test(id)) {
+      throw new SignetError(
+        'ERR_VALIDATION',
+        'client id must be 1-128 letters, digits, ".", "_" or "-"',
+      );
+    }
+    if (token.length < 16)
+      throw new SignetError('ERR_VALIDATION', 'an API token must have at least 16 characters');
+    const { tokenId, secretHash } = digest(token);
+    await this.clients.upsert({ id, role, tokenId, secretHash, at: this.clock.now() });
+  }
+
+  async authenticate(token: string): Promise<AuthenticatedClient | undefined> {
+    const { tokenId, secretHash } = digest(token);
+    const found = await this.clients.findByTokenId(tokenId);
+    const expected = found ? Buffer.from(found.secretHash, 'hex') : DUMMY_HASH;
+    const equal = timingSafeEqual(expected, Buffer.from(secretHash, 'hex'));
+    return found && equal ? { id: found.id, role: found.role } : undefined;
+  }
+}

@@ -1,0 +1,170 @@
+import type { Logger } from 'pino';
+import { isSignetError } from '../domain/errors.js';
+import type {
+  ClaimedRequest,
+  Clock,
+  CompletedResult,
+  RequestQueue,
+  WorkNotifier,
+} from '../domain/ports.js';
+import type { RequestEnvelope } from '../domain/types.js';
+
+export interface WorkerOptions {
+  queue: RequestQueue;
+  notifier: WorkNotifier;
+  /** Produces the token of a request: key, process, sign, validate, assemble. */
+  pipeline(envelope: RequestEnvelope): Promise<CompletedResult>;
+  owner: string;
+  leaseMs: number;
+  batchSize: number;
+  concurrency: number;
+  maxAttempts: number;
+  backoffMs: number;
+  maxBackoffMs: number;
+  /** When every CA is down: wait and retry, or fail the request. */
+  onAllDown: 'retry' | 'fail';
+  clock: Clock;
+  logger: Logger;
+  onSettled?(requestId: string, outcome: 'completed' | 'failed'): void;
+}
+
+/** How long an idle worker sleeps at most before looking again (work from other processes). */
+const IDLE_RECHECK_MS = 1000;
+/** A completion refused because the key was revoked meanwhile is signed again, this many times. */
+const MAX_RESIGN = 3;
+
+/** Leases requests from the queue and runs them through the pipeline. */
+export class AsynchronousWorker {
+  #running = false;
+  #inFlight = new Set<Promise<void>>();
+  #wake: (() => void) | undefined;
+  #loop: Promise<void> | undefined;
+  #unsubscribe: (() => void) | undefined;
+
+  constructor(private readonly options: WorkerOptions) {}
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#unsubscribe = this.options.notifier.subscribe(() => this.#wake?.());
+    this.#loop = this.run();
+  }
+
+  /** Stops claiming, lets in-flight work finish (up to `graceMs`), then releases what is left. */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    this.#unsubscribe?.();
+    this.#wake?.();
+    await this.#loop;
+    const grace = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
+    await Promise.race([Promise.allSettled([...this.#inFlight]), grace]);
+    await this.options.queue.releaseAll(this.options.owner);
+  }
+
+  private async run(): Promise<void> {
+    while (this.#running) {
+      let claimed: ClaimedRequest[] = [];
+      const free = this.options.concurrency - this.#inFlight.size;
+      if (free > 0) {
+        try {
+          claimed = await this.options.queue.claim(
+            this.options.owner,
+            Math.min(free, this.options.batchSize),
+            this.options.leaseMs,
+          );
+        } catch (err) {
+          this.options.logger.error({ err }, 'claiming work failed');
+        }
+      }
+      for (const item of claimed) this.track(this.process(item));
+      if (claimed.length === 0 || this.#inFlight.size >= this.options.concurrency) {
+        await this.sleep(free > 0 ? await this.idleDelay() : IDLE_RECHECK_MS);
+      }
+    }
+  }
+
+  private track(work: Promise<void>): void {
+    this.#inFlight.add(work);
+    void work.finally(() => {
+      this.#inFlight.delete(work);
+      this.#wake?.();
+    });
+  }
+
+  private async idleDelay(): Promise<number> {
+    const due = await this.options.queue.nextDueAt().catch(() => undefined);
+    if (!due) return IDLE_RECHECK_MS;
+    return Math.max(
+      0,
+      Math.min(IDLE_RECHECK_MS, due.getTime() - this.options.clock.now().getTime()),
+    );
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = done;
+    });
+  }
+
+  private async process({ envelope, attempts }: ClaimedRequest): Promise<void> {
+    const { queue, owner, logger } = this.options;
+    const id = envelope.requestId;
+    try {
+      for (let round = 0; round < MAX_RESIGN; round++) {
+        const result = await this.options.pipeline(envelope);
+        if (await queue.complete(id, owner, result)) {
+          this.options.onSettled?.(id, 'completed');
+          return;
+        }
+        // Refused: the lease was lost, or the key was revoked after signing. Sign again;
+        // if the lease is gone, the next complete() is refused too and retry() is a no-op.
+      }
+      await queue.retry(
+        id,
+        owner,
+        'the signing key changed during signing',
+        this.backoff(attempts),
+      );
+    } catch (err) {
+      await this.settleFailure(envelope, attempts, err).catch((settleErr: unknown) => {
+        logger.error({ err: settleErr, requestId: id }, 'could not record a failed attempt');
+      });
+    }
+  }
+
+  private async settleFailure(
+    envelope: RequestEnvelope,
+    attempts: number,
+    err: unknown,
+  ): Promise<void> {
+    const { queue, owner, logger, maxAttempts } = this.options;
+    const id = envelope.requestId;
+    const known = isSignetError(err);
+    const message = known ? `${err.code}: ${err.message}` : 'internal error';
+    if (!known) logger.error({ err, requestId: id }, 'request processing failed unexpectedly');
+    const allDown = known && err.code === 'ERR_CA_UNAVAILABLE';
+    const retryable = known && err.retryable && !(allDown && this.options.onAllDown === 'fail');
+    if (retryable && attempts < maxAttempts) {
+      logger.warn({ requestId: id, attempts, code: err.code }, 'request will be retried');
+      await queue.retry(id, owner, message, this.backoff(attempts));
+      return;
+    }
+    const reason = retryable ? `${message} (gave up after ${attempts} attempts)` : message;
+    if (await queue.fail(id, owner, reason)) this.options.onSettled?.(id, 'failed');
+  }
+
+  /** Exponential backoff with ±20% jitter, capped. */
+  private backoff(attempts: number): number {
+    const base = Math.min(
+      this.options.maxBackoffMs,
+      this.options.backoffMs * 2 ** Math.max(0, attempts - 1),
+    );
+    return Math.round(base * (0.8 + Math.random() * 0.4));
+  }
+}

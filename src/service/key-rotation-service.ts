@@ -1,0 +1,267 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { CAValidator } from '../ca/ca-validator.js';
+import { CaHealthMonitor } from '../ca/ca-health.js';
+import { LocalCertificateAuthority } from '../ca/local-ca.js';
+import { OcspCache } from '../ca/ocsp-cache.js';
+import type { SignetConfig } from '../config/loader.js';
+import { SignetError } from '../domain/errors.js';
+import { type Clock, type Processor, systemClock } from '../domain/ports.js';
+import { KeyEncryption } from '../keys/key-encryption.js';
+import { KeyManager } from '../keys/key-manager.js';
+import { loadMasterKey } from '../keys/master-key.js';
+import { SoftwareKeyBackend } from '../keys/software-backend.js';
+import { HttpUpstreamProcessor } from '../processors/http-upstream.js';
+import { NotarizeProcessor } from '../processors/notarize.js';
+import { SignatureGenerator } from '../signing/signature-generator.js';
+import { TokenGenerator } from '../signing/token-generator.js';
+import { openStore, type Store } from '../store/index.js';
+import { ApiTokens } from './api-tokens.js';
+import { AsynchronousWorker } from './asynchronous-worker.js';
+import { CallbackSender } from './callback-sender.js';
+import { Certification } from './certification.js';
+import { CompletionWaiter } from './completion-waiter.js';
+import { InProcessNotifier } from './in-process-notifier.js';
+import { SignetMetrics } from './metrics.js';
+import { OutboundGuard } from './outbound-guard.js';
+import { RequestProcessor } from './request-processor.js';
+import { ResponseAssembler } from './response-assembler.js';
+import { RevocationList } from './revocation-list.js';
+import { ServiceApi } from './service-api.js';
+import { SigningPipeline } from './signing-pipeline.js';
+
+export interface ServiceOptions {
+  logger: Logger;
+  clock?: Clock;
+}
+
+/**
+ * The composition root: the one place that reads the config and constructs
+ * adapters. `start()` runs the worker and the CA health probes; the CLI uses
+ * the same service without starting them.
+ */
+export class KeyRotationService {
+  private constructor(
+    readonly config: SignetConfig,
+    readonly store: Store,
+    readonly api: ServiceApi,
+    readonly keyManager: KeyManager,
+    readonly tokens: ApiTokens,
+    readonly cas: LocalCertificateAuthority[],
+    private readonly worker: AsynchronousWorker,
+    private readonly health: CaHealthMonitor,
+    private readonly waiter: CompletionWaiter,
+    private readonly logger: Logger,
+  ) {}
+
+  static async create(config: SignetConfig, options: ServiceOptions): Promise<KeyRotationService> {
+    const { logger } = options;
+    const clock = options.clock ?? systemClock;
+    const master = loadMasterKey(config.masterKeyBase64, config.dataDir);
+    if (master.generatedPath) {
+      logger.warn(
+        { path: master.generatedPath },
+        'generated a master key in the data dir; set SIGNET_MASTER_KEY in production',
+      );
+    }
+    const encryption = new KeyEncryption(master.key);
+    const store = await openStore(config.storage, clock);
+    try {
+      return await KeyRotationService.compose(config, store, encryption, clock, logger);
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+  }
+
+  private static async compose(
+    config: SignetConfig,
+    store: Store,
+    encryption: KeyEncryption,
+    clock: Clock,
+    logger: Logger,
+  ): Promise<KeyRotationService> {
+    const cas = config.cas.map((ca) => {
+      if (ca.type !== 'local') {
+        throw new SignetError(
+          'ERR_CONFIG_INVALID',
+          `invalid config: cas: CA type ${ca.type} (${ca.id}) is not supported by this build`,
+        );
+      }
+      return new LocalCertificateAuthority({
+        id: ca.id,
+        publicUrl: config.publicUrl,
+        repo: store.localCas,
+        certificates: store.certificates,
+        encryption,
+        clock,
+        certificateValidityMs: config.keys.certificateValidity,
+      });
+    });
+    for (const ca of cas) await ca.init();
+
+    const metrics = new SignetMetrics();
+    const health = new CaHealthMonitor({ cas, clock, openMs: config.validation.healthInterval });
+    health.onChange((caId, before, after) => {
+      logger.warn(
+        { caId, healthy: after.healthy, lastError: after.lastError },
+        'CA health changed',
+      );
+      void store.audit
+        .append({
+          actor: 'system',
+          action: after.healthy ? 'ca.healthy' : 'ca.unhealthy',
+          subject: caId,
+          details: { from: before.state, to: after.state },
+        })
+        .catch((err: unknown) => logger.error({ err }, 'audit append failed'));
+    });
+    const caValidator = new CAValidator({
+      cas,
+      certificates: store.certificates,
+      health,
+      required: config.validation.required,
+      clock,
+      ocspCache: new OcspCache(clock),
+    });
+    const certification = new Certification(
+      cas,
+      store.certificates,
+      config.validation.required,
+      logger,
+    );
+    const keyManager = new KeyManager({
+      keys: store.keys,
+      backend: new SoftwareKeyBackend(encryption),
+      algorithm: config.keys.algorithm,
+      clock,
+      audit: store.audit,
+      certify: (key) => certification.certify(key),
+      revokeAtCas: async (kid, reason) => {
+        await certification.revoke(kid, reason);
+      },
+      ...('every' in config.keys.rotation
+        ? { rotationIntervalMs: config.keys.rotation.every }
+        : {}),
+    });
+
+    const processors = new Map<string, Processor>([['notarize', new NotarizeProcessor(clock)]]);
+    if (config.processors.http) {
+      processors.set(
+        'http',
+        new HttpUpstreamProcessor({
+          url: config.processors.http.url,
+          timeoutMs: config.processors.http.timeout,
+        }),
+      );
+    }
+    const signatureGenerator = new SignatureGenerator();
+    const pipeline = new SigningPipeline({
+      keyManager,
+      processors,
+      signatureGenerator,
+      caValidator,
+      responseAssembler: new ResponseAssembler(),
+      tokenGenerator: new TokenGenerator(config.publicUrl),
+      clock,
+      publicUrl: config.publicUrl,
+    });
+    const guard = new OutboundGuard(config.callbacks.allowedHosts);
+    const callbacks = new CallbackSender(guard, config.callbacks.timeout, logger);
+    const notifier = new InProcessNotifier();
+    const waiter = new CompletionWaiter();
+    const worker = new AsynchronousWorker({
+      queue: store.requests,
+      notifier,
+      pipeline: (envelope) => pipeline.run(envelope),
+      owner: `worker-${randomUUID()}`,
+      leaseMs: config.queue.lease,
+      batchSize: config.queue.batchSize,
+      concurrency: config.queue.concurrency,
+      maxAttempts: config.queue.maxAttempts,
+      backoffMs: config.queue.backoff,
+      maxBackoffMs: config.queue.maxBackoff,
+      onAllDown: config.validation.onAllDown,
+      clock,
+      logger,
+      onSettled: (requestId, outcome) => {
+        waiter.settled(requestId);
+        metrics.settled.inc({ outcome });
+        void store.requests.get(requestId).then((record) => {
+          if (!record) return;
+          metrics.latency.observe((clock.now().getTime() - record.createdAt.getTime()) / 1000);
+          if (record.callbackUrl) {
+            void callbacks.send(record.callbackUrl, {
+              requestId,
+              status: outcome,
+              statusUrl: `${config.publicUrl}/status/${requestId}`,
+            });
+          }
+        });
+      },
+    });
+    const tokens = new ApiTokens(store.clients, clock);
+    const api = new ServiceApi({
+      tokens,
+      requestProcessor: new RequestProcessor({
+        queue: store.requests,
+        notifier,
+        processors: new Set(processors.keys()),
+        defaultProcessor: config.processors.default,
+        checkCallbackUrl: (url) => void guard.check(url),
+      }),
+      queue: store.requests,
+      waiter,
+      keyManager,
+      keys: store.keys,
+      certificates: store.certificates,
+      cas,
+      caHealth: (caId) => health.health(caId),
+      revocationList: new RevocationList(store.keys, signatureGenerator, config.publicUrl),
+      metrics,
+      clock,
+      publicUrl: config.publicUrl,
+      required: config.validation.required,
+      retainMs: config.keys.retain,
+      localOcsp: new Map(cas.map((ca) => [ca.id, (der: Uint8Array) => ca.ocsp('', der)])),
+    });
+    return new KeyRotationService(
+      config,
+      store,
+      api,
+      keyManager,
+      tokens,
+      cas,
+      worker,
+      health,
+      waiter,
+      logger,
+    );
+  }
+
+  /** Seeds the admin token: SIGNET_ADMIN_TOKEN, or a generated one returned once on first start. */
+  async seedAdmin(): Promise<string | undefined> {
+    if (this.config.adminToken) {
+      await this.tokens.register('admin', 'admin', this.config.adminToken);
+      return undefined;
+    }
+    if ((await this.store.clients.countByRole('admin')) > 0) return undefined;
+    return this.tokens.add('admin', 'admin');
+  }
+
+  async start(): Promise<void> {
+    const key = await this.keyManager.getKeyForSigning();
+    this.logger.info({ kid: key.record.kid }, 'signing key ready');
+    await this.health.probeAll();
+    this.health.start(this.config.validation.healthInterval);
+    this.worker.start();
+  }
+
+  /** Stops the worker (finishing or releasing leased work) and closes the store. */
+  async stop(): Promise<void> {
+    this.waiter.close();
+    await this.worker.stop();
+    this.health.stop();
+    await this.store.close();
+  }
+}

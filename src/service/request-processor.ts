@@ -1,0 +1,49 @@
+import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
+import { SignetError } from '../domain/errors.js';
+import type { RequestQueue, WorkNotifier } from '../domain/ports.js';
+import type { RequestRecord } from '../domain/types.js';
+import type { AuthenticatedClient, SubmitBody } from './api.js';
+
+export interface RequestProcessorOptions {
+  queue: RequestQueue;
+  notifier: WorkNotifier;
+  processors: ReadonlySet<string>;
+  defaultProcessor: string;
+  /** Refuses callback URLs that may not be called (checked again at delivery). */
+  checkCallbackUrl(url: string): void;
+}
+
+/** Receives a client request, gives it an id and queues it durably before answering. */
+export class RequestProcessor {
+  constructor(private readonly options: RequestProcessorOptions) {}
+
+  async submit(
+    client: AuthenticatedClient,
+    body: SubmitBody,
+    idempotencyKey?: string,
+  ): Promise<{ record: RequestRecord; created: boolean }> {
+    const processor = body.processor ?? this.options.defaultProcessor;
+    if (!this.options.processors.has(processor)) {
+      throw new SignetError('ERR_UNKNOWN_PROCESSOR', `unknown processor "${processor}"`, {
+        detail: { available: [...this.options.processors] },
+      });
+    }
+    if (body.callbackUrl !== undefined) this.options.checkCallbackUrl(body.callbackUrl);
+    const fingerprint = createHash('sha256')
+      .update(
+        canonicalize({ data: body.data, processor, callbackUrl: body.callbackUrl ?? null }) ?? '',
+      )
+      .digest('base64url');
+    const result = await this.options.queue.enqueue({
+      clientId: client.id,
+      data: body.data,
+      processor,
+      fingerprint,
+      ...(body.callbackUrl !== undefined ? { callbackUrl: body.callbackUrl } : {}),
+      ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+    });
+    if (result.created) this.options.notifier.notify();
+    return result;
+  }
+}

@@ -1,0 +1,91 @@
+import { SignetError } from '../domain/errors.js';
+import type { Clock, CompletedResult, LoadedKey, Processor } from '../domain/ports.js';
+import type { CALocation, RequestEnvelope } from '../domain/types.js';
+import type { CAValidator, ValidatedCa } from '../ca/ca-validator.js';
+import type { KeyManager } from '../keys/key-manager.js';
+import type { SignatureGenerator } from '../signing/signature-generator.js';
+import type { TokenGenerator } from '../signing/token-generator.js';
+import type { ResponseAssembler } from './response-assembler.js';
+
+export interface SigningPipelineOptions {
+  keyManager: KeyManager;
+  processors: ReadonlyMap<string, Processor>;
+  signatureGenerator: SignatureGenerator;
+  caValidator: CAValidator;
+  responseAssembler: ResponseAssembler;
+  tokenGenerator: TokenGenerator;
+  clock: Clock;
+  publicUrl: string;
+}
+
+/** A CA answering "revoked" for the key is a compromise signal: at most this many re-keys per request. */
+const MAX_COMPROMISE_ROTATIONS = 2;
+
+/** The workflow of the specification, steps 4 to 9, for one request. */
+export class SigningPipeline {
+  constructor(private readonly options: SigningPipelineOptions) {}
+
+  async run(envelope: RequestEnvelope): Promise<CompletedResult> {
+    const { keyManager, processors, clock } = this.options;
+    const processor = processors.get(envelope.processor);
+    if (!processor) {
+      throw new SignetError('ERR_UNKNOWN_PROCESSOR', `unknown processor "${envelope.processor}"`);
+    }
+    let key = await keyManager.getKeyForSigning();
+    const data = await processor.run(envelope);
+    let validated = await this.validate(key);
+    for (let round = 0; !validated; round++) {
+      if (round >= MAX_COMPROMISE_ROTATIONS) {
+        throw new SignetError('ERR_KEY_REVOKED', 'new keys keep being reported revoked by a CA', {
+          retryable: true,
+        });
+      }
+      key = await keyManager.getKeyForSigning();
+      validated = await this.validate(key);
+    }
+    const primary = validated[0];
+    if (!primary)
+      throw new SignetError('ERR_CA_UNAVAILABLE', 'no CA validated the key', { retryable: true });
+    const caLocations = validated.map((ca) => this.location(key, ca));
+    const content = this.options.tokenGenerator.content({
+      envelope,
+      data,
+      key,
+      primary: { x5u: caLocations[0]?.x5u ?? '', x5tS256: primary.x5tS256 },
+      caLocations,
+      now: clock.now(),
+    });
+    const signed = await this.options.signatureGenerator.sign(key, content.header, content.claims);
+    await this.options.caValidator.verifySignature(validated, signed.jws);
+    const signedResponse = this.options.responseAssembler.assemble({
+      data,
+      signature: signed.signature,
+      kid: key.record.kid,
+      caLocations,
+    });
+    const token = this.options.tokenGenerator.package(signedResponse, signed.jws);
+    return { token, signedResponse, kid: key.record.kid };
+  }
+
+  /** Validates the key at the CAs; undefined when a CA reported it revoked (and it was rotated). */
+  private async validate(key: LoadedKey): Promise<ValidatedCa[] | undefined> {
+    try {
+      return await this.options.caValidator.validateKey(key.record.kid);
+    } catch (err) {
+      if (err instanceof SignetError && err.code === 'ERR_KEY_REVOKED') {
+        const caId = typeof err.detail?.caId === 'string' ? err.detail.caId : 'unknown';
+        await this.options.keyManager.revoke(key.record.kid, 'keyCompromise', `ca:${caId}`);
+        return undefined;
+      }
+      throw err;
+    }
+  }
+
+  private location(key: LoadedKey, ca: ValidatedCa): CALocation {
+    return {
+      id: ca.caId,
+      x5u: `${this.options.publicUrl}/certs/${key.record.kid}/${ca.caId}.pem`,
+      ocsp: ca.ocspUrl,
+    };
+  }
+}
