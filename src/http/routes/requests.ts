@@ -1,0 +1,160 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { AuthenticatedClient, StatusView, SubmitBody } from '../../service/api.js';
+import { clientOf } from '../auth.js';
+import { UUID_PATTERN, bearerSecurity, problemResponses } from '../schemas.js';
+import type { RouteContext } from './context.js';
+
+const submitBody = {
+  type: 'object',
+  required: ['data'],
+  additionalProperties: false,
+  properties: {
+    data: { description: 'Any JSON value: the request data handed to the processor.' },
+    processor: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 64,
+      pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$',
+      description: 'Processor name; the configured default when omitted.',
+    },
+    callbackUrl: {
+      type: 'string',
+      maxLength: 2048,
+      format: 'uri',
+      pattern: '^https?://',
+      description: 'Called once the request is completed or failed.',
+    },
+  },
+} as const;
+
+const submitHeaders = {
+  type: 'object',
+  properties: {
+    'idempotency-key': {
+      type: 'string',
+      minLength: 1,
+      maxLength: 255,
+      pattern: '^[\\x20-\\x7E]+$',
+      description: 'Up to 255 printable ASCII characters; a repeat returns the earlier request.',
+    },
+  },
+} as const;
+
+const accepted = {
+  type: 'object',
+  required: ['requestId', 'status', 'statusUrl'],
+  properties: {
+    requestId: { type: 'string', format: 'uuid' },
+    status: { type: 'string', enum: ['queued', 'processing', 'completed', 'failed'] },
+    statusUrl: { type: 'string' },
+  },
+} as const;
+
+const SUBMIT_DESCRIPTION = [
+  'Queues a request for signing. Answers 202 with a `Location` header naming its status URL.',
+  'With an `Idempotency-Key` already used by this client for the same body, the earlier',
+  'request is returned, also with 202, plus the header `Idempotent-Replayed: true`;',
+  'the same key with a different body is a 422 ERR_IDEMPOTENCY_MISMATCH.',
+].join(' ');
+
+export const requestRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) => {
+  const { api, auth, config, closing } = ctx;
+  const baseUrl = config.publicUrl.replace(/\/+$/, '');
+  const maxWaitSeconds = Math.floor(config.server.maxWait / 1000);
+
+  app.post<{ Body: SubmitBody; Headers: { 'idempotency-key'?: string } }>('/request', {
+    ...auth.require('client'),
+    schema: {
+      summary: 'Submit a request',
+      description: SUBMIT_DESCRIPTION,
+      tags: ['requests'],
+      security: bearerSecurity,
+      body: submitBody,
+      headers: submitHeaders,
+      response: {
+        202: { description: 'Accepted (or replayed)', ...accepted },
+        ...problemResponses(400, 401, 403, 413, 415, 422, 429),
+      },
+    },
+    handler: async (request, reply) => {
+      const { record, created } = await api.submit(
+        clientOf(request),
+        request.body,
+        request.headers['idempotency-key'],
+      );
+      const path = `/status/${encodeURIComponent(record.requestId)}`;
+      if (!created) reply.header('idempotent-replayed', 'true');
+      return reply
+        .code(202)
+        .header('location', path)
+        .send({ requestId: record.requestId, status: record.status, statusUrl: baseUrl + path });
+    },
+  });
+
+  app.get<{ Params: { requestId: string }; Querystring: { wait?: number } }>(
+    '/status/:requestId',
+    {
+      ...auth.require('client'),
+      // Query strings are text; the schema wants an integer for `wait` (and documents it so).
+      preValidation: async (request) => {
+        const query = request.query as Record<string, unknown>;
+        if (typeof query.wait === 'string' && /^\d{1,9}$/.test(query.wait)) {
+          query.wait = Number(query.wait);
+        }
+      },
+      schema: {
+        summary: 'Read the status of a request (long-poll with ?wait)',
+        description: "Another client's request answers 404, as an unknown one does.",
+        tags: ['requests'],
+        security: bearerSecurity,
+        params: {
+          type: 'object',
+          required: ['requestId'],
+          properties: { requestId: { type: 'string', pattern: UUID_PATTERN, format: 'uuid' } },
+        },
+        querystring: {
+          type: 'object',
+          properties: {
+            wait: {
+              type: 'integer',
+              minimum: 0,
+              maximum: maxWaitSeconds,
+              default: 0,
+              description: 'Seconds to wait for completion or failure before answering.',
+            },
+          },
+        },
+        response: {
+          200: { description: 'The request status', $ref: 'StatusView#' },
+          ...problemResponses(400, 401, 404, 429),
+        },
+      },
+    },
+    async (request) => {
+      const client = clientOf(request);
+      const { requestId } = request.params;
+      const waitMs = (request.query.wait ?? 0) * 1000;
+      if (waitMs === 0 || closing.aborted) return api.status(client, requestId, 0);
+      return statusUntilClosing(client, requestId, waitMs);
+    },
+  );
+
+  /** A long-poll that, on shutdown, answers with the current state instead of holding the close. */
+  async function statusUntilClosing(
+    client: AuthenticatedClient,
+    requestId: string,
+    waitMs: number,
+  ): Promise<StatusView> {
+    let onAbort = (): void => {};
+    const closed = new Promise<undefined>((resolve) => {
+      onAbort = () => resolve(undefined);
+      closing.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      const view = await Promise.race([api.status(client, requestId, waitMs), closed]);
+      return view ?? (await api.status(client, requestId, 0));
+    } finally {
+      closing.removeEventListener('abort', onAbort);
+    }
+  }
+};
