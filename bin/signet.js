@@ -1,12 +1,2 @@
 #!/usr/bin/env node
-import { run } from '../dist/cli/index.js';
-
-run(process.argv).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err) => {
-    console.error(err instanceof Error ? err.message : String(err));
-    process.exitCode = 1;
-  },
-);
+import '../dist/cli/main.js';

@@ -7,13 +7,8 @@ import { KeyRotationService } from '../service/key-rotation-service.js';
 /** `signet serve`: the service, until SIGINT or SIGTERM. */
 export async function serve(): Promise<number> {
   const config = loadConfig();
-  const logger = pino({
-    level: process.env.SIGNET_LOG_LEVEL ?? 'info',
-    redact: {
-      paths: ['req.headers.authorization', '*.privateKeyRef', '*.token'],
-      censor: '[redacted]',
-    },
-  });
+  const level = process.env.SIGNET_LOG_LEVEL ?? 'info';
+  const logger = pino({ level });
   const service = await KeyRotationService.create(config, { logger });
   const adminToken = await service.seedAdmin();
   if (adminToken) {
@@ -24,7 +19,7 @@ export async function serve(): Promise<number> {
     );
   }
   await service.start();
-  const app = await buildApp({ api: service.api, config, logger });
+  const app = await buildApp({ api: service.api, config, logger: { level } });
   const server = await startServer({ app, host: config.server.host, port: config.server.port });
   logger.info({ url: server.url, publicUrl: config.publicUrl }, 'signet is listening');
 

@@ -36,7 +36,8 @@ export class KeyManager {
     } else if (this.isRotationDue(active)) {
       active = await this.rotateKey(active.kid, 'scheduled');
     }
-    return this.load(active);
+    // The cached handle may hold an older view of the record (e.g. still pending).
+    return { ...(await this.load(active)), record: active };
   }
 
   /** Loads (and caches) the signing handle of a key that is not revoked. */
