@@ -1,0 +1,176 @@
+import { createHash, createPublicKey } from 'node:crypto';
+import { compactVerify, decodeProtectedHeader } from 'jose';
+import { SignetError } from '../domain/errors.js';
+import type { CertificateAuthority, CertificateRepository, Clock } from '../domain/ports.js';
+import { ALGORITHMS, type Algorithm, type IssuedCertificate } from '../domain/types.js';
+import type { CaHealthMonitor } from './ca-health.js';
+import { validateChain } from './chain.js';
+import type { CircuitBreaker } from './circuit-breaker.js';
+import type { OcspCache } from './ocsp-cache.js';
+import type { x509 } from './x509.js';
+import { buildOcspRequest, type OcspResult, parseOcspResponse } from './ocsp-client.js';
+
+export interface CAValidatorOptions {
+  /** In the configured order: the first ones are preferred. */
+  cas: CertificateAuthority[];
+  certificates: CertificateRepository;
+  health: CaHealthMonitor;
+  /** How many CAs must validate a key. */
+  required: number;
+  clock: Clock;
+  ocspCache: OcspCache;
+}
+
+/** A CA that vouched for a key: its certificate chain is valid and OCSP says good. */
+export interface ValidatedCa {
+  caId: string;
+  certificate: IssuedCertificate;
+  leafPem: string;
+  /** base64url SHA-256 of the leaf DER: the JWS `x5t#S256`. */
+  x5tS256: string;
+  ocspUrl: string;
+}
+
+interface Failure {
+  caId: string;
+  reason: string;
+}
+
+/** Validates signing keys against the configured CAs, in order, failing over when one is down. */
+export class CAValidator {
+  constructor(private readonly options: CAValidatorOptions) {}
+
+  async validateKey(kid: string): Promise<ValidatedCa[]> {
+    const { cas, required } = this.options;
+    const validated: ValidatedCa[] = [];
+    const failures: Failure[] = [];
+    for (const ca of cas) {
+      if (validated.length >= required) break;
+      const outcome = await this.#validateAt(ca, kid);
+      if ('reason' in outcome) failures.push(outcome);
+      else validated.push(outcome);
+    }
+    if (validated.length < required) {
+      const reasons = failures.map((f) => `${f.caId}: ${f.reason}`).join('; ');
+      throw new SignetError(
+        'ERR_CA_UNAVAILABLE',
+        `key ${kid} validated at ${validated.length} of ${required} required CAs (${reasons || 'no CA configured'})`,
+        { retryable: true, detail: { kid, required, validated: validated.length, failures } },
+      );
+    }
+    return validated;
+  }
+
+  /** Verifies the compact JWS with the key of every validated certificate. */
+  async verifySignature(validated: ValidatedCa[], jws: string): Promise<void> {
+    if (validated.length === 0) fail('no validated CA certificate to verify the signature with');
+    let alg: Algorithm;
+    let kid: unknown;
+    try {
+      const header = decodeProtectedHeader(jws);
+      if (!ALGORITHMS.includes(header.alg as Algorithm)) {
+        fail(`unsupported JWS alg ${String(header.alg)}`);
+      }
+      alg = header.alg as Algorithm;
+      kid = header.kid;
+    } catch (err) {
+      if (err instanceof SignetError) throw err;
+      fail('the JWS is malformed', err);
+    }
+    for (const ca of validated) {
+      if (kid !== ca.certificate.kid) {
+        fail(`the JWS kid does not match the certificate from ${ca.caId}`);
+      }
+      try {
+        await compactVerify(jws, createPublicKey(ca.leafPem), { algorithms: [alg] });
+      } catch (err) {
+        fail(`the signature does not verify with the certificate from ${ca.caId}`, err);
+      }
+    }
+  }
+
+  async #validateAt(ca: CertificateAuthority, kid: string): Promise<ValidatedCa | Failure> {
+    const breaker = this.options.health.breaker(ca.id);
+    if (!breaker.canAttempt()) return { caId: ca.id, reason: 'circuit open' };
+    const certificate = await this.options.certificates.get(kid, ca.id);
+    if (!certificate) return { caId: ca.id, reason: 'no certificate for this key' };
+
+    let roots: string[];
+    try {
+      roots = await ca.rootsPem();
+    } catch (err) {
+      breaker.recordFailure(err);
+      return { caId: ca.id, reason: `roots unavailable: ${message(err)}` };
+    }
+    let chain: { leafPem: string; issuerPem: string; x5tS256: string };
+    let status: OcspResult;
+    try {
+      const at = this.options.clock.now();
+      const { path } = await validateChain({ chainPem: certificate.chainPem, rootsPem: roots, at });
+      const [leaf, issuer] = path;
+      if (!leaf || !issuer) throw new Error('the certificate path is incomplete');
+      chain = { leafPem: pem(leaf), issuerPem: pem(issuer), x5tS256: thumbprint(leaf) };
+      status = await this.#ocspStatus(ca, certificate, chain.leafPem, chain.issuerPem, breaker);
+    } catch (err) {
+      return { caId: ca.id, reason: message(err) };
+    }
+    if (status.status === 'revoked') {
+      throw new SignetError('ERR_KEY_REVOKED', `CA ${ca.id} reports key ${kid} revoked`, {
+        detail: { kid, caId: ca.id, reason: status.reason, revokedAt: status.revokedAt },
+      });
+    }
+    if (status.status !== 'good') return { caId: ca.id, reason: 'OCSP status unknown' };
+    return {
+      caId: ca.id,
+      certificate,
+      leafPem: chain.leafPem,
+      x5tS256: chain.x5tS256,
+      ocspUrl: certificate.ocspUrl,
+    };
+  }
+
+  /** Cached answer, or a fresh OCSP round trip; a transport failure opens the way to the next CA. */
+  async #ocspStatus(
+    ca: CertificateAuthority,
+    cert: IssuedCertificate,
+    leafPem: string,
+    issuerPem: string,
+    breaker: CircuitBreaker,
+  ): Promise<OcspResult> {
+    const cached = this.options.ocspCache.get(ca.id, cert.serial);
+    if (cached) return cached;
+    const request = buildOcspRequest(leafPem, issuerPem, { nonce: true });
+    let response: Uint8Array;
+    try {
+      response = await ca.ocsp(cert.ocspUrl, request.der);
+    } catch (err) {
+      breaker.recordFailure(err);
+      throw err;
+    }
+    breaker.recordSuccess();
+    const result = parseOcspResponse(response, {
+      leafPem,
+      issuerPem,
+      now: this.options.clock.now(),
+      ...(request.nonce ? { nonce: request.nonce } : {}),
+    });
+    this.options.ocspCache.set(ca.id, cert.serial, result);
+    return result;
+  }
+}
+
+function pem(cert: x509.X509Certificate): string {
+  return `${cert.toString('pem')}\n`;
+}
+
+function thumbprint(cert: x509.X509Certificate): string {
+  return createHash('sha256').update(Buffer.from(cert.rawData)).digest('base64url');
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function fail(reason: string, cause?: unknown): never {
+  throw new SignetError('ERR_CA_VALIDATION_FAILED', reason, cause === undefined ? {} : { cause });
+}
