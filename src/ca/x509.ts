@@ -1,4 +1,5 @@
-import './reflect-shim.js';
+// tsyringe, used inside @peculiar/x509, needs the Reflect metadata API loaded first.
+import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
