@@ -2,26 +2,29 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { CAValidator } from '../ca/ca-validator.js';
 import { CaHealthMonitor } from '../ca/ca-health.js';
-import { LocalCertificateAuthority } from '../ca/local-ca.js';
 import { OcspCache } from '../ca/ocsp-cache.js';
 import type { SignetConfig } from '../config/loader.js';
-import { SignetError } from '../domain/errors.js';
-import { type Clock, type Processor, systemClock } from '../domain/ports.js';
+import {
+  type CertificateAuthority,
+  type Clock,
+  type Processor,
+  systemClock,
+} from '../domain/ports.js';
 import { KeyEncryption } from '../keys/key-encryption.js';
 import { KeyManager } from '../keys/key-manager.js';
 import { loadMasterKey } from '../keys/master-key.js';
-import { SoftwareKeyBackend } from '../keys/software-backend.js';
 import { HttpUpstreamProcessor } from '../processors/http-upstream.js';
 import { NotarizeProcessor } from '../processors/notarize.js';
 import { SignatureGenerator } from '../signing/signature-generator.js';
 import { TokenGenerator } from '../signing/token-generator.js';
 import { openStore, type Store } from '../store/index.js';
 import { ApiTokens } from './api-tokens.js';
+import { createCertificateAuthorities } from './ca-factory.js';
+import { createKeyBackend } from './key-backend-factory.js';
 import { AsynchronousWorker } from './asynchronous-worker.js';
 import { CallbackSender } from './callback-sender.js';
 import { Certification } from './certification.js';
 import { CompletionWaiter } from './completion-waiter.js';
-import { InProcessNotifier } from './in-process-notifier.js';
 import { SignetMetrics } from './metrics.js';
 import { OutboundGuard } from './outbound-guard.js';
 import { RequestProcessor } from './request-processor.js';
@@ -47,7 +50,7 @@ export class KeyRotationService {
     readonly api: ServiceApi,
     readonly keyManager: KeyManager,
     readonly tokens: ApiTokens,
-    readonly cas: LocalCertificateAuthority[],
+    readonly cas: CertificateAuthority[],
     private readonly worker: AsynchronousWorker,
     private readonly health: CaHealthMonitor,
     private readonly waiter: CompletionWaiter,
@@ -81,24 +84,11 @@ export class KeyRotationService {
     clock: Clock,
     logger: Logger,
   ): Promise<KeyRotationService> {
-    const cas = config.cas.map((ca) => {
-      if (ca.type !== 'local') {
-        throw new SignetError(
-          'ERR_CONFIG_INVALID',
-          `invalid config: cas: CA type ${ca.type} (${ca.id}) is not supported by this build`,
-        );
-      }
-      return new LocalCertificateAuthority({
-        id: ca.id,
-        publicUrl: config.publicUrl,
-        repo: store.localCas,
-        certificates: store.certificates,
-        encryption,
-        clock,
-        certificateValidityMs: config.keys.certificateValidity,
-      });
+    const { cas, localOcsp } = await createCertificateAuthorities(config, {
+      store,
+      encryption,
+      clock,
     });
-    for (const ca of cas) await ca.init();
 
     const metrics = new SignetMetrics();
     const health = new CaHealthMonitor({ cas, clock, openMs: config.validation.healthInterval });
@@ -132,7 +122,7 @@ export class KeyRotationService {
     );
     const keyManager = new KeyManager({
       keys: store.keys,
-      backend: new SoftwareKeyBackend(encryption),
+      backend: createKeyBackend(config, encryption),
       algorithm: config.keys.algorithm,
       clock,
       audit: store.audit,
@@ -168,7 +158,7 @@ export class KeyRotationService {
     });
     const guard = new OutboundGuard(config.callbacks.allowedHosts);
     const callbacks = new CallbackSender(guard, config.callbacks.timeout, logger);
-    const notifier = new InProcessNotifier();
+    const notifier = store.notifier;
     const waiter = new CompletionWaiter();
     const worker = new AsynchronousWorker({
       queue: store.requests,
@@ -223,7 +213,7 @@ export class KeyRotationService {
       publicUrl: config.publicUrl,
       required: config.validation.required,
       retainMs: config.keys.retain,
-      localOcsp: new Map(cas.map((ca) => [ca.id, (der: Uint8Array) => ca.ocsp('', der)])),
+      localOcsp,
     });
     return new KeyRotationService(
       config,

@@ -2,11 +2,12 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
-import { type Clock, systemClock } from '../domain/ports.js';
+import { type Clock, type WorkNotifier, systemClock } from '../domain/ports.js';
 import { StoreAuditLog } from './audit-log.js';
 import { StoreCertificateRepository, StoreLocalCaRepository } from './certificate-repository.js';
 import { StoreClientRepository } from './client-repository.js';
 import { StoreKeyRepository } from './key-repository.js';
+import { InProcessNotifier } from './in-process-notifier.js';
 import { migrate } from './migrations.js';
 import { StoreRequestQueue } from './request-queue.js';
 import type { Database } from './schema.js';
@@ -21,6 +22,8 @@ export interface Store {
   localCas: StoreLocalCaRepository;
   clients: StoreClientRepository;
   audit: StoreAuditLog;
+  /** Wakes workers when work is enqueued (in this process for SQLite). */
+  notifier: WorkNotifier;
   close(): Promise<void>;
 }
 
@@ -53,6 +56,7 @@ export async function openStore(
     localCas: new StoreLocalCaRepository(db),
     clients: new StoreClientRepository(db),
     audit: new StoreAuditLog(db, clock),
+    notifier: new InProcessNotifier(),
     close: () => db.destroy(),
   };
 }

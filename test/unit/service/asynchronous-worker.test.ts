@@ -7,7 +7,7 @@ import {
   AsynchronousWorker,
   type WorkerOptions,
 } from '../../../src/service/asynchronous-worker.js';
-import { InProcessNotifier } from '../../../src/service/in-process-notifier.js';
+import { InProcessNotifier } from '../../../src/store/in-process-notifier.js';
 import { openStore, type Store } from '../../../src/store/index.js';
 import { tempDir } from '../../support/temp.js';
 
