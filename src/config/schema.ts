@@ -60,6 +60,9 @@ export const configSchema = z.strictObject({
         .string()
         .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
         .optional(),
+      /** PostgreSQL only: connections per instance, and the longest a statement may run. */
+      poolSize: z.number().int().min(1).max(200).default(10),
+      statementTimeout: duration.prefault('PT30S'),
     })
     .prefault({}),
   keys: z
@@ -75,6 +78,12 @@ export const configSchema = z.strictObject({
       retain: duration.prefault('P30D'),
       backend: z.enum(['software', 'pkcs11']).default('software'),
       certificateValidity: duration.prefault('P90D'),
+      /** How long verifiers keep accepting a token after it was signed (JWKS mode). */
+      tokenLifetime: duration.prefault('P7D'),
+      /** Cache-Control max-age of the JWKS: verifiers may hold a stale copy this long. */
+      jwksMaxAge: duration.prefault('PT5M'),
+      /** Rotate once a key has signed this many tokens (optional). */
+      maxSignatures: z.number().int().min(1).optional(),
     })
     .prefault({}),
   cas: z
