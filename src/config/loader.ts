@@ -5,7 +5,9 @@ import type { z } from 'zod';
 import { SignetError } from '../domain/errors.js';
 import { configSchema, type ParsedConfig } from './schema.js';
 
-export type Storage = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
+export type Storage =
+  | { kind: 'sqlite'; path: string }
+  | { kind: 'postgres'; url: string; poolSize: number; statementTimeoutMs: number };
 
 export interface SignetConfig extends Omit<ParsedConfig, 'storage'> {
   dataDir: string;
@@ -114,7 +116,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): SignetC
   const dataDir = resolve(cwd, env.SIGNET_DATA_DIR ?? './data');
   const baseDir = configPath ? resolve(configPath, '..') : cwd;
   const storage: Storage = parsed.storage.url
-    ? { kind: 'postgres', url: parsed.storage.url }
+    ? {
+        kind: 'postgres',
+        url: parsed.storage.url,
+        poolSize: parsed.storage.poolSize,
+        statementTimeoutMs: parsed.storage.statementTimeout,
+      }
     : {
         kind: 'sqlite',
         path: resolve(baseDir, parsed.storage.path ?? resolve(dataDir, 'signet.db')),
