@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { SignetError } from '../domain/errors.js';
+import { checkLifecycleWindows } from './lifecycle-windows.js';
 import { configSchema, type ParsedConfig } from './schema.js';
 
 export type Storage =
@@ -113,6 +114,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): SignetC
     });
   }
   const parsed = result.data;
+  checkLifecycleWindows(parsed.keys);
   const dataDir = resolve(cwd, env.SIGNET_DATA_DIR ?? './data');
   const baseDir = configPath ? resolve(configPath, '..') : cwd;
   const storage: Storage = parsed.storage.url

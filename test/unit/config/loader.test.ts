@@ -79,3 +79,50 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SIGNET_PORT: 'http' }, dir.path)).toThrow(/SIGNET_PORT/);
   });
 });
+
+describe('key lifecycle windows', () => {
+  let dir: ReturnType<typeof tempDir>;
+  beforeEach(() => {
+    dir = tempDir();
+  });
+  afterEach(() => dir.remove());
+
+  const load = (yaml: string) => {
+    const path = join(dir.path, 'signet.yaml');
+    writeFileSync(path, yaml);
+    return loadConfig({ SIGNET_CONFIG: path, SIGNET_DATA_DIR: dir.path }, dir.path);
+  };
+
+  it('accepts the defaults and a consistent short setup', () => {
+    expect(load('').keys.retain).toBe(30 * 86_400_000);
+    const keys = load(
+      'keys: { rotation: { every: PT30S }, prepublish: PT10S, retain: PT2M, jwksMaxAge: PT5S, tokenLifetime: PT1M }\n',
+    ).keys;
+    expect(keys.prepublish).toBe(10_000);
+  });
+
+  it('refuses a retention shorter than the JWKS cache lifetime plus the token lifetime', () => {
+    expect(() => load('keys: { retain: P1D, tokenLifetime: P7D }\n')).toThrow(
+      /keys\.retain \(P1D\) is shorter than keys\.jwksMaxAge \(PT300S\) \+ keys\.tokenLifetime \(P7D\)/,
+    );
+  });
+
+  it('refuses a pre-publication shorter than the JWKS cache lifetime', () => {
+    expect(() => load('keys: { prepublish: PT1M, jwksMaxAge: PT5M }\n')).toThrow(
+      /keys\.prepublish \(PT60S\) is shorter than keys\.jwksMaxAge/,
+    );
+  });
+
+  it('refuses a pre-publication as long as the rotation interval', () => {
+    expect(() => load('keys: { rotation: { every: PT1H }, prepublish: PT1H }\n')).toThrow(
+      /keys\.prepublish.*must be shorter than keys\.rotation\.every/,
+    );
+  });
+
+  it('refuses a bad cron expression or time zone at start', () => {
+    expect(() => load('keys: { rotation: { cron: "0 3 * * 8x" } }\n')).toThrow(/keys\.rotation\.cron/);
+    expect(() => load('keys: { rotation: { cron: "0 3 * * 1", timezone: Nowhere/City } }\n')).toThrow(
+      /unknown time zone/,
+    );
+  });
+});
