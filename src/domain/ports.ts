@@ -91,7 +91,11 @@ export interface KeyRepository {
     outcome: 'retired' | 'revoked';
     reason?: string;
     at: Date;
+    /** When the newly active key is due to be replaced. */
+    nextRotationAt?: Date;
   }): Promise<boolean>;
+  /** Erases the private key reference of a retired key past retention. Returns false if not retired. */
+  destroy(kid: string, at: Date): Promise<boolean>;
   /** Revokes a key that is not active. Returns false if it was already revoked. */
   revoke(kid: string, reason: string, at: Date): Promise<boolean>;
 }

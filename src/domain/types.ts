@@ -61,6 +61,9 @@ export interface KeyRotationRecord {
   revokedAt?: Date;
   revocationReason?: string;
   nextRotationAt?: Date;
+  destroyedAt?: Date;
+  /** Tokens this key has signed (completed requests). */
+  signatures?: number;
 }
 
 export type CircuitState = 'closed' | 'open' | 'half-open';

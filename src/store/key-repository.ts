@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { KeyRepository } from '../domain/ports.js';
 import type { Algorithm, KeyRotationRecord, KeyStatus, PublicJwk } from '../domain/types.js';
 import type { Database, KeysTable } from './schema.js';
@@ -6,7 +6,7 @@ import type { Database, KeysTable } from './schema.js';
 const toDate = (ms: number | null): Date | undefined =>
   ms === null ? undefined : new Date(Number(ms));
 
-function toRecord(row: KeysTable): KeyRotationRecord {
+function toRecord(row: Selectable<KeysTable>): KeyRotationRecord {
   const record: KeyRotationRecord = {
     kid: row.kid,
     algorithm: row.algorithm as Algorithm,
@@ -21,6 +21,8 @@ function toRecord(row: KeysTable): KeyRotationRecord {
     revokedAt: toDate(row.revoked_at),
     revocationReason: row.revocation_reason ?? undefined,
     nextRotationAt: toDate(row.next_rotation_at),
+    destroyedAt: toDate(row.destroyed_at),
+    signatures: Number(row.signatures),
   };
   for (const [name, value] of Object.entries(optional)) {
     if (value !== undefined) Object.assign(record, { [name]: value });
@@ -46,6 +48,7 @@ export class StoreKeyRepository implements KeyRepository {
         revoked_at: null,
         revocation_reason: null,
         next_rotation_at: record.nextRotationAt?.getTime() ?? null,
+        destroyed_at: null,
       })
       .execute();
   }
@@ -80,6 +83,7 @@ export class StoreKeyRepository implements KeyRepository {
     outcome: 'retired' | 'revoked';
     reason?: string;
     at: Date;
+    nextRotationAt?: Date;
   }): Promise<boolean> {
     const at = args.at.getTime();
     return this.db.transaction().execute(async (tx) => {
@@ -107,7 +111,11 @@ export class StoreKeyRepository implements KeyRepository {
       }
       const activated = await tx
         .updateTable('keys')
-        .set({ status: 'active', activated_at: at })
+        .set({
+          status: 'active',
+          activated_at: at,
+          next_rotation_at: args.nextRotationAt?.getTime() ?? null,
+        })
         .where('kid', '=', args.newKid)
         .where('status', '=', 'pending')
         .executeTakeFirst();
@@ -123,6 +131,16 @@ export class StoreKeyRepository implements KeyRepository {
       .set({ status: 'revoked', revoked_at: at.getTime(), revocation_reason: reason })
       .where('kid', '=', kid)
       .where('status', 'in', ['pending', 'retired'])
+      .executeTakeFirst();
+    return Number(outcome.numUpdatedRows) === 1;
+  }
+
+  async destroy(kid: string, at: Date): Promise<boolean> {
+    const outcome = await this.db
+      .updateTable('keys')
+      .set({ status: 'destroyed', destroyed_at: at.getTime(), private_key_ref: '' })
+      .where('kid', '=', kid)
+      .where('status', '=', 'retired')
       .executeTakeFirst();
     return Number(outcome.numUpdatedRows) === 1;
   }

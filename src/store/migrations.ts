@@ -1,3 +1,4 @@
+import { keyLifecycleMigration } from './migration-0002-key-lifecycle.js';
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 
 /** Migrations written with Kysely's schema builder, so they run on SQLite and PostgreSQL alike. */
@@ -111,6 +112,8 @@ const migrations: Record<string, Migration> = {
     },
   },
 };
+
+migrations['0002_key_lifecycle'] = keyLifecycleMigration;
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 

@@ -149,33 +149,41 @@ export class StoreRequestQueue implements RequestQueue {
 
   async complete(requestId: string, owner: string, result: CompletedResult): Promise<boolean> {
     const now = this.clock.now().getTime();
-    const outcome = await this.db
-      .updateTable('requests')
-      .set({
-        status: 'completed',
-        token: result.token,
-        signed_response: JSON.stringify(result.signedResponse),
-        kid: result.kid,
-        error: null,
-        lease_owner: null,
-        lease_expires_at: null,
-        updated_at: now,
-      })
-      .where('id', '=', requestId)
-      .where('status', '=', 'processing')
-      .where('lease_owner', '=', owner)
-      // A revoked key never completes a request, even if it signed before the revocation.
-      .where((eb) =>
-        eb.exists(
-          eb
-            .selectFrom('keys')
-            .select('kid')
-            .where('kid', '=', result.kid)
-            .where('status', 'in', ['active', 'retired']),
-        ),
-      )
-      .executeTakeFirst();
-    return Number(outcome.numUpdatedRows) === 1;
+    return this.db.transaction().execute(async (tx) => {
+      const outcome = await tx
+        .updateTable('requests')
+        .set({
+          status: 'completed',
+          token: result.token,
+          signed_response: JSON.stringify(result.signedResponse),
+          kid: result.kid,
+          error: null,
+          lease_owner: null,
+          lease_expires_at: null,
+          updated_at: now,
+        })
+        .where('id', '=', requestId)
+        .where('status', '=', 'processing')
+        .where('lease_owner', '=', owner)
+        // A revoked key never completes a request, even if it signed before the revocation.
+        .where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom('keys')
+              .select('kid')
+              .where('kid', '=', result.kid)
+              .where('status', 'in', ['active', 'retired']),
+          ),
+        )
+        .executeTakeFirst();
+      if (Number(outcome.numUpdatedRows) !== 1) return false;
+      await tx
+        .updateTable('keys')
+        .set({ signatures: sql<number>`signatures + 1` })
+        .where('kid', '=', result.kid)
+        .execute();
+      return true;
+    });
   }
 
   async retry(requestId: string, owner: string, error: string, delayMs: number): Promise<boolean> {

@@ -34,6 +34,8 @@ export interface KeysTable {
   revoked_at: number | null;
   revocation_reason: string | null;
   next_rotation_at: number | null;
+  signatures: Generated<number>;
+  destroyed_at: number | null;
 }
 
 export interface CertificatesTable {
