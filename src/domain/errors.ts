@@ -19,6 +19,7 @@ export type SignetErrorCode =
   | 'ERR_OCSP'
   | 'ERR_PROCESSOR_FAILED'
   | 'ERR_UNAVAILABLE'
+  | 'ERR_HSM_UNAVAILABLE'
   | 'ERR_INTERNAL';
 
 const HTTP_STATUS: Partial<Record<SignetErrorCode, number>> = {
@@ -37,6 +38,7 @@ const HTTP_STATUS: Partial<Record<SignetErrorCode, number>> = {
   ERR_CA_UNAVAILABLE: 503,
   ERR_NO_ACTIVE_KEY: 503,
   ERR_UNAVAILABLE: 503,
+  ERR_HSM_UNAVAILABLE: 503,
 };
 
 export interface SignetErrorOptions {

@@ -103,14 +103,27 @@ export interface KeyRepository {
 /** A key ready to sign: WebCrypto handles for signing and for building a CSR. */
 export interface LoadedKey {
   record: KeyRotationRecord;
+  /**
+   * A software key's WebCrypto handle. For a key held in a token this only
+   * describes the key (type, algorithm); every use goes through `sign`.
+   */
   privateKey: webcrypto.CryptoKey;
   publicKey: webcrypto.CryptoKey;
+  /**
+   * Signs where the private key lives (a PKCS#11 token), returning the signature
+   * in JWS form (ECDSA: raw r||s). Present when `privateKey` cannot be used directly.
+   */
+  sign?(signingInput: Uint8Array): Promise<Uint8Array>;
 }
 
 /** Where private keys live: software (encrypted at rest) or a PKCS#11 token. */
 export interface KeyBackend {
   generate(algorithm: Algorithm): Promise<{ publicJwk: PublicJwk; privateKeyRef: string }>;
   load(record: KeyRotationRecord): Promise<LoadedKey>;
+  /** Erases the private key where the backend keeps it (a token object); software keys need nothing. */
+  destroy?(record: KeyRotationRecord): Promise<void>;
+  /** Releases what the backend holds open (PKCS#11 sessions and module). */
+  close?(): Promise<void>;
 }
 
 // ---------------------------------------------------------------- CAs
