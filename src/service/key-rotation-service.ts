@@ -12,6 +12,8 @@ import {
 } from '../domain/ports.js';
 import { KeyEncryption } from '../keys/key-encryption.js';
 import { KeyManager } from '../keys/key-manager.js';
+import { KeyLifecycleScheduler } from '../keys/lifecycle-scheduler.js';
+import { scheduleFromConfig } from '../keys/schedule.js';
 import { loadMasterKey } from '../keys/master-key.js';
 import { HttpUpstreamProcessor } from '../processors/http-upstream.js';
 import { NotarizeProcessor } from '../processors/notarize.js';
@@ -43,19 +45,40 @@ export interface ServiceOptions {
  * adapters. `start()` runs the worker and the CA health probes; the CLI uses
  * the same service without starting them.
  */
+interface Components {
+  config: SignetConfig;
+  store: Store;
+  api: ServiceApi;
+  keyManager: KeyManager;
+  tokens: ApiTokens;
+  cas: CertificateAuthority[];
+  worker: AsynchronousWorker;
+  health: CaHealthMonitor;
+  lifecycle: KeyLifecycleScheduler;
+  waiter: CompletionWaiter;
+  logger: Logger;
+}
+
 export class KeyRotationService {
-  private constructor(
-    readonly config: SignetConfig,
-    readonly store: Store,
-    readonly api: ServiceApi,
-    readonly keyManager: KeyManager,
-    readonly tokens: ApiTokens,
-    readonly cas: CertificateAuthority[],
-    private readonly worker: AsynchronousWorker,
-    private readonly health: CaHealthMonitor,
-    private readonly waiter: CompletionWaiter,
-    private readonly logger: Logger,
-  ) {}
+  readonly config: SignetConfig;
+  readonly store: Store;
+  readonly api: ServiceApi;
+  readonly keyManager: KeyManager;
+  readonly tokens: ApiTokens;
+  readonly cas: CertificateAuthority[];
+  readonly #parts: Components;
+
+  private constructor(parts: Components) {
+    this.#parts = parts;
+    ({
+      config: this.config,
+      store: this.store,
+      api: this.api,
+      keyManager: this.keyManager,
+      tokens: this.tokens,
+      cas: this.cas,
+    } = parts);
+  }
 
   static async create(config: SignetConfig, options: ServiceOptions): Promise<KeyRotationService> {
     const { logger } = options;
@@ -130,9 +153,10 @@ export class KeyRotationService {
       revokeAtCas: async (kid, reason) => {
         await certification.revoke(kid, reason);
       },
-      ...('every' in config.keys.rotation
-        ? { rotationIntervalMs: config.keys.rotation.every }
-        : {}),
+      schedule: scheduleFromConfig(config.keys.rotation),
+      prepublishMs: config.keys.prepublish,
+      retainMs: config.keys.retain,
+      ...(config.keys.maxSignatures ? { maxSignatures: config.keys.maxSignatures } : {}),
     });
 
     const processors = new Map<string, Processor>([['notarize', new NotarizeProcessor(clock)]]);
@@ -215,7 +239,15 @@ export class KeyRotationService {
       retainMs: config.keys.retain,
       localOcsp,
     });
-    return new KeyRotationService(
+    const lifecycle = new KeyLifecycleScheduler({
+      keyManager,
+      keys: store.keys,
+      clock,
+      prepublishMs: config.keys.prepublish,
+      retainMs: config.keys.retain,
+      logger,
+    });
+    return new KeyRotationService({
       config,
       store,
       api,
@@ -224,9 +256,10 @@ export class KeyRotationService {
       cas,
       worker,
       health,
+      lifecycle,
       waiter,
       logger,
-    );
+    });
   }
 
   /** Seeds the admin token: SIGNET_ADMIN_TOKEN, or a generated one returned once on first start. */
@@ -239,19 +272,24 @@ export class KeyRotationService {
     return this.tokens.add('admin', 'admin');
   }
 
+  /** Catches up a missed rotation (once), then runs the lifecycle, the CA probes and the worker. */
   async start(): Promise<void> {
-    const key = await this.keyManager.getKeyForSigning();
-    this.logger.info({ kid: key.record.kid }, 'signing key ready');
-    await this.health.probeAll();
-    this.health.start(this.config.validation.healthInterval);
-    this.worker.start();
+    const { keyManager, health, lifecycle, worker, logger, config } = this.#parts;
+    const key = await keyManager.getKeyForSigning();
+    logger.info({ kid: key.record.kid }, 'signing key ready');
+    await health.probeAll();
+    health.start(config.validation.healthInterval);
+    lifecycle.start();
+    worker.start();
   }
 
   /** Stops the worker (finishing or releasing leased work) and closes the store. */
   async stop(): Promise<void> {
-    this.waiter.close();
-    await this.worker.stop();
-    this.health.stop();
-    await this.store.close();
+    const { waiter, worker, health, lifecycle, store } = this.#parts;
+    waiter.close();
+    lifecycle.stop();
+    await worker.stop();
+    health.stop();
+    await store.close();
   }
 }

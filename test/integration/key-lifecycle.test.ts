@@ -24,7 +24,10 @@ describe('KeyManager with the store and the built-in CAs', () => {
 
   it('rotates once when a scheduled rotation is due, retiring the old key', async () => {
     const clock = new ManualClock(Date.now());
-    ctx = await createTestService('keys: { rotation: { every: PT1M } }\n', clock);
+    ctx = await createTestService(
+      'keys: { rotation: { every: PT1M }, prepublish: PT10S, jwksMaxAge: PT5S }\n',
+      clock,
+    );
     const { keyManager, store } = ctx.service;
     const first = await keyManager.getKeyForSigning();
     clock.advance(30_000);
