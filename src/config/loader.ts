@@ -18,6 +18,8 @@ export interface SignetConfig extends Omit<ParsedConfig, 'storage'> {
   caRoots: Record<string, string[]>;
   adminToken: string | undefined;
   masterKeyBase64: string | undefined;
+  /** User PIN of the PKCS#11 token (SIGNET_PKCS11_PIN); never logged or put in an error. */
+  pkcs11Pin: string | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -137,6 +139,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): SignetC
       `is ${parsed.validation.required} but only ${parsed.cas.length} CAs are configured`,
     );
   }
+  const pkcs11Pin = env.SIGNET_PKCS11_PIN || undefined;
+  if (parsed.keys.backend === 'pkcs11' && pkcs11Pin === undefined) {
+    invalid('SIGNET_PKCS11_PIN', 'is required when keys.backend is pkcs11 (the token user PIN)');
+  }
   return {
     ...parsed,
     dataDir,
@@ -145,5 +151,6 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): SignetC
     caRoots: readRoots(parsed, baseDir),
     adminToken: env.SIGNET_ADMIN_TOKEN || undefined,
     masterKeyBase64: env.SIGNET_MASTER_KEY || undefined,
+    pkcs11Pin,
   };
 }

@@ -84,8 +84,20 @@ export const configSchema = z.strictObject({
       jwksMaxAge: duration.prefault('PT5M'),
       /** Rotate once a key has signed this many tokens (optional). */
       maxSignatures: z.number().int().min(1).optional(),
+      /** The token holding the keys when backend is pkcs11; the PIN comes from SIGNET_PKCS11_PIN. */
+      pkcs11: z
+        .strictObject({
+          module: z.string().min(1),
+          tokenLabel: z.string().min(1).max(32, 'a PKCS#11 token label has at most 32 characters'),
+          slot: z.number().int().min(0).optional(),
+        })
+        .optional(),
     })
-    .prefault({}),
+    .prefault({})
+    .refine((keys) => keys.backend !== 'pkcs11' || keys.pkcs11 !== undefined, {
+      message: 'is required when keys.backend is pkcs11 (module and tokenLabel)',
+      path: ['pkcs11'],
+    }),
   cas: z
     .array(z.discriminatedUnion('type', [localCa, cfsslCa]))
     .min(1, 'needs at least one CA')
