@@ -73,6 +73,36 @@ export interface WorkNotifier {
   subscribe(listener: () => void): () => void;
 }
 
+// ---------------------------------------------------------------- coordination
+
+/** A committed change of a key's status (rotation, revocation, destruction). */
+export interface KeyChange {
+  kid: string;
+  status: KeyStatus;
+}
+
+/** Tells every instance about committed key changes (in-process for SQLite; NOTIFY on PostgreSQL). */
+export interface KeyChangeNotifier {
+  /** `undefined`: changes may have been missed (e.g. a reconnection); re-read what you cache. */
+  subscribe(listener: (change: KeyChange | undefined) => void): () => void;
+}
+
+/**
+ * Leadership among the instances that share one store: exactly one instance at
+ * a time runs the singleton duties (scheduled rotation, CA health probes).
+ * SQLite: always the leader; PostgreSQL: an advisory lock held on a dedicated
+ * connection, taken over by another instance when its holder dies.
+ */
+export interface LeaderLock {
+  isLeader(): boolean;
+  /** Called on every gain or loss of leadership. Returns an unsubscribe function. */
+  onChange(listener: (leader: boolean) => void): () => void;
+  /** Starts campaigning; resolves after the first attempt. */
+  start(): Promise<void>;
+  /** Steps down and stops campaigning. */
+  stop(): Promise<void>;
+}
+
 // ---------------------------------------------------------------- keys
 
 export interface KeyRepository {
