@@ -192,6 +192,8 @@ export interface CertificateAuthority {
   readonly url: string;
   /** Trust anchors (PEM) of this CA. */
   rootsPem(): Promise<string[]>;
+  /** When the trust anchors are trusted at all (like Sigstore's trusted-root validity). */
+  readonly trustWindow?: { validFrom?: Date; validTo?: Date };
   certify(request: CertificationRequest): Promise<IssuedCertificate>;
   revoke(cert: IssuedCertificate, reason: string): Promise<void>;
   /** Sends a DER OCSP request to the CA's responder and returns the DER answer. */
