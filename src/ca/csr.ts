@@ -1,4 +1,4 @@
-import type { webcrypto } from 'node:crypto';
+import { webcrypto } from 'node:crypto';
 import { SignetError } from '../domain/errors.js';
 import { x509 } from './x509.js';
 
@@ -6,22 +6,61 @@ const EC_HASH: Record<string, string> = { 'P-256': 'SHA-256', 'P-384': 'SHA-384'
 const PSS_SALT: Record<string, number> = { 'SHA-256': 32, 'SHA-384': 48, 'SHA-512': 64 };
 const MIN_RSA_BITS = 2048;
 
-/** A PKCS#10 request for a signing key, signed by that key (proof of possession). */
+/**
+ * A PKCS#10 request for a signing key, signed by that key (proof of possession).
+ * `sign` signs where the key lives (a token); `privateKey` then only describes it.
+ */
 export async function createCsr({
   kid,
   privateKey,
   publicKey,
+  sign,
 }: {
   kid: string;
   privateKey: webcrypto.CryptoKey;
   publicKey: webcrypto.CryptoKey;
+  sign?: (data: Uint8Array) => Promise<Uint8Array>;
 }): Promise<string> {
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+  const params = {
     name: [{ CN: [kid] }],
     keys: { privateKey, publicKey },
     signingAlgorithm: signingAlgorithmFor(privateKey),
-  });
+  };
+  const csr = sign
+    ? await x509.Pkcs10CertificateRequestGenerator.create(params, providerSigningWith(sign))
+    : await x509.Pkcs10CertificateRequestGenerator.create(params);
   return csr.toString('pem');
+}
+
+/**
+ * Node's WebCrypto with `subtle.sign` handed to `sign`. For every algorithm Signet
+ * uses, the CSR signature is the same primitive as the JWS one (ECDSA as raw r||s,
+ * which @peculiar/x509 turns into DER), so a token signer serves both.
+ */
+function providerSigningWith(sign: (data: Uint8Array) => Promise<Uint8Array>): webcrypto.Crypto {
+  const subtle = new Proxy(webcrypto.subtle, {
+    get(target, property) {
+      if (property === 'sign') {
+        return async (_algorithm: unknown, _key: unknown, data: ArrayBuffer | ArrayBufferView) =>
+          (await sign(bytesOf(data))).slice().buffer;
+      }
+      const value: unknown = Reflect.get(target, property);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return new Proxy(webcrypto, {
+    get: (target, property) => {
+      if (property === 'subtle') return subtle;
+      const value: unknown = Reflect.get(target, property);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+function bytesOf(data: ArrayBuffer | ArrayBufferView): Uint8Array {
+  return ArrayBuffer.isView(data)
+    ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+    : new Uint8Array(data);
 }
 
 function signingAlgorithmFor(key: webcrypto.CryptoKey): Record<string, unknown> {

@@ -14,7 +14,12 @@ export class Certification {
 
   async certify(key: LoadedKey): Promise<void> {
     const kid = key.record.kid;
-    const csrPem = await createCsr({ kid, privateKey: key.privateKey, publicKey: key.publicKey });
+    const csrPem = await createCsr({
+      kid,
+      privateKey: key.privateKey,
+      publicKey: key.publicKey,
+      ...(key.sign ? { sign: key.sign.bind(key) } : {}),
+    });
     const outcomes = await Promise.allSettled(
       this.cas.map(async (ca) => {
         if (await this.certificates.get(kid, ca.id)) return;

@@ -1,4 +1,4 @@
-import { CompactSign, type JWSHeaderParameters } from 'jose';
+import { base64url, CompactSign, type JWSHeaderParameters } from 'jose';
 import type { LoadedKey } from '../domain/ports.js';
 
 export interface Signature {
@@ -17,9 +17,25 @@ export class SignatureGenerator {
     header: JWSHeaderParameters,
     claims: Record<string, unknown>,
   ): Promise<Signature> {
-    const jws = await new CompactSign(encoder.encode(JSON.stringify(claims)))
-      .setProtectedHeader({ ...header, alg: key.record.algorithm, kid: key.record.kid })
-      .sign(key.privateKey);
+    const protectedHeader = { ...header, alg: key.record.algorithm, kid: key.record.kid };
+    const payload = encoder.encode(JSON.stringify(claims));
+    const jws = key.sign
+      ? await signInPlace(key.sign.bind(key), protectedHeader, payload)
+      : await new CompactSign(payload).setProtectedHeader(protectedHeader).sign(key.privateKey);
     return { jws, signature: jws.slice(jws.lastIndexOf('.') + 1) };
   }
+}
+
+/**
+ * RFC 7515 compact serialization around a signer that jose cannot drive (a key
+ * in a PKCS#11 token: jose only signs with keys of the global WebCrypto).
+ */
+async function signInPlace(
+  sign: (signingInput: Uint8Array) => Promise<Uint8Array>,
+  header: JWSHeaderParameters,
+  payload: Uint8Array,
+): Promise<string> {
+  const signingInput = `${base64url.encode(JSON.stringify(header))}.${base64url.encode(payload)}`;
+  const signature = await sign(encoder.encode(signingInput));
+  return `${signingInput}.${base64url.encode(signature)}`;
 }
