@@ -4,7 +4,6 @@
  */
 import { setMaxListeners } from 'node:events';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import type { SignetConfig } from '../config/loader.js';
 import { SignetError } from '../domain/errors.js';
 import type { SignetApi } from '../service/api.js';
 import { createAuth } from './auth.js';
@@ -12,8 +11,9 @@ import { registerDocs } from './docs.js';
 import { withRedaction } from './logging.js';
 import { problemErrorHandler, sendProblem, toProblem } from './problem.js';
 import { registerRateLimit } from './rate-limit.js';
+import { adminRoutes } from './routes/admin.js';
 import { caRoutes } from './routes/cas.js';
-import type { RouteContext } from './routes/context.js';
+import type { HttpConfig, RouteContext } from './routes/context.js';
 import { keyRoutes } from './routes/keys.js';
 import { ocspRoutes } from './routes/ocsp.js';
 import { opsRoutes } from './routes/ops.js';
@@ -22,7 +22,7 @@ import { sharedSchemas } from './schemas.js';
 
 export interface BuildAppOptions {
   api: SignetApi;
-  config: Pick<SignetConfig, 'server' | 'publicUrl'>;
+  config: HttpConfig;
   logger?: FastifyServerOptions['logger'];
 }
 
@@ -81,6 +81,7 @@ export async function buildApp({ api, config, logger }: BuildAppOptions): Promis
   const context: RouteContext = { api, auth: createAuth(api), config, closing: closing.signal };
   await app.register(requestRoutes, context);
   await app.register(keyRoutes, context);
+  await app.register(adminRoutes, context);
   await app.register(caRoutes, context);
   await app.register(opsRoutes, context);
   await app.register(ocspRoutes, { ocsp: (caId, der) => api.ocsp(caId, der) });

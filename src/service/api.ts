@@ -53,6 +53,30 @@ export interface RevokeResult {
   activeKid: string;
 }
 
+export interface KeyView {
+  kid: string;
+  algorithm: string;
+  status: string;
+  createdAt: string;
+  activatedAt: string | null;
+  retiredAt: string | null;
+  revokedAt: string | null;
+  revocationReason: string | null;
+  nextRotationAt: string | null;
+  signatures: number;
+}
+
+export interface AuditEntryView {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  subject: string | null;
+  details: Record<string, unknown> | null;
+  prevHash: string;
+  hash: string;
+}
+
 export interface SignetApi {
   /** Resolves a bearer token to its client, in constant time per candidate; undefined when unknown. */
   authenticate(bearerToken: string): Promise<AuthenticatedClient | undefined>;
@@ -76,4 +100,10 @@ export interface SignetApi {
   metrics(): Promise<{ contentType: string; body: string }>;
   /** DER OCSP request in, DER OCSP response out, for a built-in CA. Throws ERR_NOT_FOUND. */
   ocsp(caId: string, requestDer: Uint8Array): Promise<Uint8Array>;
+  /** Admin: every key with its lifecycle times; the active one with its next rotation. */
+  keys(): Promise<KeyView[]>;
+  /** Admin: activates the next key now; the current one is retired. */
+  rotate(actor: AuthenticatedClient): Promise<{ previousKid: string | null; activeKid: string }>;
+  /** Admin: audit entries after `after` (a sequence number), oldest first. */
+  audit(after: number, limit: number): Promise<{ entries: AuditEntryView[]; next: number | null }>;
 }

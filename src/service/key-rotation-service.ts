@@ -20,6 +20,8 @@ import { NotarizeProcessor } from '../processors/notarize.js';
 import { SignatureGenerator } from '../signing/signature-generator.js';
 import { TokenGenerator } from '../signing/token-generator.js';
 import { openStore, type Store } from '../store/index.js';
+import { readAuditPage } from '../store/audit-pages.js';
+import { AdminOperations } from './admin-operations.js';
 import { ApiTokens } from './api-tokens.js';
 import { createCertificateAuthorities } from './ca-factory.js';
 import { createKeyBackend } from './key-backend-factory.js';
@@ -238,6 +240,12 @@ export class KeyRotationService {
       required: config.validation.required,
       retainMs: config.keys.retain,
       localOcsp,
+      admin: new AdminOperations({
+        keys: store.keys,
+        keyManager,
+        audit: store.audit,
+        readAudit: (after, limit) => readAuditPage(store.db, after, limit),
+      }),
     });
     const lifecycle = new KeyLifecycleScheduler({
       keyManager,

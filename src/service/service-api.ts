@@ -17,6 +17,7 @@ import type {
   StatusView,
   SubmitBody,
 } from './api.js';
+import type { AdminOperations } from './admin-operations.js';
 import type { ApiTokens } from './api-tokens.js';
 import type { CompletionWaiter } from './completion-waiter.js';
 import type { SignetMetrics } from './metrics.js';
@@ -41,6 +42,7 @@ export interface ServiceApiDeps {
   retainMs: number;
   /** Answers OCSP requests for the built-in CAs. */
   localOcsp: ReadonlyMap<string, (der: Uint8Array) => Promise<Uint8Array>>;
+  admin: AdminOperations;
 }
 
 /** Re-read the store this often while long-polling: another process may settle the request. */
@@ -174,5 +176,17 @@ export class ServiceApi implements SignetApi {
     const responder = this.deps.localOcsp.get(caId);
     if (!responder) throw new SignetError('ERR_NOT_FOUND', `no OCSP responder for CA ${caId}`);
     return responder(requestDer);
+  }
+
+  keys() {
+    return this.deps.admin.keys();
+  }
+
+  rotate(actor: AuthenticatedClient) {
+    return this.deps.admin.rotate(actor);
+  }
+
+  audit(after: number, limit: number) {
+    return this.deps.admin.audit(after, limit);
   }
 }

@@ -1,5 +1,15 @@
 import { keyLifecycleMigration } from './migration-0002-key-lifecycle.js';
-import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import {
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+  Migrator,
+  PostgresAdapter,
+  sql,
+} from 'kysely';
+
+const isPostgres = (db: Kysely<unknown>): boolean =>
+  db.getExecutor().adapter instanceof PostgresAdapter;
 
 /** Migrations written with Kysely's schema builder, so they run on SQLite and PostgreSQL alike. */
 const migrations: Record<string, Migration> = {
@@ -100,7 +110,12 @@ const migrations: Record<string, Migration> = {
 
       await db.schema
         .createTable('audit_events')
-        .addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement())
+        // SQLite's AUTOINCREMENT has no PostgreSQL spelling: an identity column there.
+        .$call((table) =>
+          isPostgres(db)
+            ? table.addColumn('seq', 'bigint', (c) => c.primaryKey().generatedAlwaysAsIdentity())
+            : table.addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement()),
+        )
         .addColumn('at', 'bigint', (c) => c.notNull())
         .addColumn('actor', 'varchar(128)', (c) => c.notNull())
         .addColumn('action', 'varchar(64)', (c) => c.notNull())

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
+import type { PublicJwk } from '../../domain/types.js';
 import { clientOf } from '../auth.js';
 import {
   CA_ID_PATTERN,
@@ -12,9 +14,28 @@ import type { RouteContext } from './context.js';
 
 type Reason = (typeof REVOCATION_REASONS)[number];
 
+const PUBLIC_MEMBERS = ['kty', 'crv', 'x', 'y', 'n', 'e', 'kid', 'alg', 'use'] as const;
+
+/** Only public JWK members ever leave, whatever a key object holds. */
+function publicMembers(jwk: PublicJwk): Partial<PublicJwk> {
+  const out: Record<string, unknown> = {};
+  for (const name of PUBLIC_MEMBERS) if (jwk[name] !== undefined) out[name] = jwk[name];
+  return out as Partial<PublicJwk>;
+}
+
+/** RFC 9110 If-None-Match: a list of (possibly weak) entity tags, or `*`. */
+function ifNoneMatch(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header
+    .split(',')
+    .map((tag) => tag.trim().replace(/^W\//, ''))
+    .some((tag) => tag === '*' || tag === etag);
+}
+
 const PEM_CHAIN = 'application/pem-certificate-chain';
 
-export const keyRoutes: FastifyPluginAsync<RouteContext> = async (app, { api, auth }) => {
+export const keyRoutes: FastifyPluginAsync<RouteContext> = async (app, { api, auth, config }) => {
+  const jwksMaxAge = Math.floor(config.keys.jwksMaxAge / 1000);
   app.post<{ Params: { keyId: string }; Body: { reason?: Reason } }>(
     '/revoke/:keyId',
     {
@@ -64,15 +85,17 @@ export const keyRoutes: FastifyPluginAsync<RouteContext> = async (app, { api, au
           description: 'JWK set',
           content: { 'application/jwk-set+json': { schema: { $ref: 'Jwks#' } } },
         },
+        304: { description: 'Not modified (If-None-Match matched the ETag)', type: 'null' },
         ...problemResponses(429),
       },
     },
-    handler: async (_request, reply) => {
-      const jwks = await api.jwks();
-      return reply
-        .type('application/jwk-set+json')
-        .header('cache-control', 'public, max-age=60')
-        .send(jwks);
+    handler: async (request, reply) => {
+      const { keys } = await api.jwks();
+      const body = JSON.stringify({ keys: keys.map(publicMembers) });
+      const etag = `"${createHash('sha256').update(body).digest('base64url')}"`;
+      reply.header('cache-control', `public, max-age=${jwksMaxAge}`).header('etag', etag);
+      if (ifNoneMatch(request.headers['if-none-match'], etag)) return reply.code(304).send();
+      return reply.type('application/jwk-set+json').send(body);
     },
   });
 

@@ -22,14 +22,33 @@ describe('http: public routes', () => {
     expect(down.json()).toMatchObject({ status: 'unavailable', queue: { queued: 1 } });
   });
 
-  it('serves the JWKS as application/jwk-set+json, cacheable 60s, without private members', async () => {
+  it('serves the JWKS as application/jwk-set+json, cacheable for keys.jwksMaxAge, without private members', async () => {
     h = await makeApp();
     const res = await h.app.inject({ url: '/.well-known/jwks.json' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/jwk-set\+json/);
-    expect(res.headers['cache-control']).toBe('public, max-age=60');
+    expect(res.headers['cache-control']).toBe('public, max-age=300');
     expect(res.json()).toEqual({ keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'abc', kid: 'kid-1' }] });
     expect(res.body).not.toContain('SECRET');
+  });
+
+  it('answers 304 to a JWKS request whose If-None-Match holds the current ETag', async () => {
+    h = await makeApp();
+    const first = await h.app.inject({ url: '/.well-known/jwks.json' });
+    const etag = first.headers.etag as string;
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]{43}"$/);
+    const again = await h.app.inject({
+      url: '/.well-known/jwks.json',
+      headers: { 'if-none-match': `W/${etag}, "x"` },
+    });
+    expect(again.statusCode).toBe(304);
+    expect(again.body).toBe('');
+    expect(again.headers['cache-control']).toBe('public, max-age=300');
+    const stale = await h.app.inject({
+      url: '/.well-known/jwks.json',
+      headers: { 'if-none-match': '"old"' },
+    });
+    expect(stale.statusCode).toBe(200);
   });
 
   it('serves certificate chains and CA roots as PEM, 404 for unknown ones', async () => {

@@ -7,10 +7,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SignetConfig } from '../../../src/config/loader.js';
+import type { HttpConfig } from '../../../src/http/routes/context.js';
 import { SignetError } from '../../../src/domain/errors.js';
 import type { PublicJwk, RequestRecord } from '../../../src/domain/types.js';
 import type {
+  AuditEntryView,
   AuthenticatedClient,
+  KeyView,
   CaView,
   HealthReport,
   RevokeResult,
@@ -56,6 +59,8 @@ export class StubSignetApi implements SignetApi {
   readonly submits: { client: AuthenticatedClient; body: SubmitBody; key?: string }[] = [];
   readonly statusCalls: { requestId: string; waitMs: number }[] = [];
   readonly revokes: { actor: string; kid: string; reason: string }[] = [];
+  readonly rotations: string[] = [];
+  readonly auditQueries: { after: number; limit: number }[] = [];
   private readonly requests = new Map<string, Stored>();
 
   async authenticate(token: string): Promise<AuthenticatedClient | undefined> {
@@ -159,16 +164,52 @@ export class StubSignetApi implements SignetApi {
     return requestDer;
   }
 
+  async keys(): Promise<KeyView[]> {
+    this.check();
+    return [
+      {
+        kid: 'kid-1',
+        algorithm: 'EdDSA',
+        status: 'active',
+        createdAt: '2026-01-01T00:00:00.000Z',
+        activatedAt: '2026-01-01T00:00:00.000Z',
+        retiredAt: null,
+        revokedAt: null,
+        revocationReason: null,
+        nextRotationAt: '2026-01-08T00:00:00.000Z',
+        signatures: 2,
+      },
+    ];
+  }
+
+  async rotate(
+    actor: AuthenticatedClient,
+  ): Promise<{ previousKid: string | null; activeKid: string }> {
+    this.check();
+    this.rotations.push(actor.id);
+    return { previousKid: 'kid-1', activeKid: 'kid-2' };
+  }
+
+  async audit(
+    after: number,
+    limit: number,
+  ): Promise<{ entries: AuditEntryView[]; next: number | null }> {
+    this.check();
+    this.auditQueries.push({ after, limit });
+    return { entries: [], next: null };
+  }
+
   private check(): void {
     if (this.fault) throw this.fault;
   }
 }
 
-export type ServerConfig = Pick<SignetConfig, 'server' | 'publicUrl'>;
+export type ServerConfig = HttpConfig;
 
 export function testConfig(server: Partial<SignetConfig['server']> = {}): ServerConfig {
   return {
     publicUrl: 'https://signet.example',
+    keys: { jwksMaxAge: 300_000 },
     server: {
       host: '127.0.0.1',
       port: 0,
