@@ -3,6 +3,7 @@ import canonicalize from 'canonicalize';
 import type { Kysely } from 'kysely';
 import type { AuditEvent, AuditLog, Clock } from '../domain/ports.js';
 import type { Database } from './schema.js';
+import type { StoreDialect } from './store-dialect.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -26,10 +27,13 @@ export class StoreAuditLog implements AuditLog {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
+    private readonly dialect: StoreDialect,
   ) {}
 
   async append(event: AuditEvent): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
+      // Appenders in other instances would otherwise read the same last hash and fork the chain.
+      await this.dialect.lockAuditChain(tx);
       const last = await tx
         .selectFrom('audit_events')
         .select('hash')

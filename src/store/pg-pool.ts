@@ -72,7 +72,7 @@ export function guardedPool(pool: pg.Pool): PostgresPool {
         }
       };
       return {
-        query: query as PostgresPoolClient['query'],
+        query: query as unknown as PostgresPoolClient['query'],
         release: (destroy?: boolean) => client.release(destroy === true || broken),
       };
     },

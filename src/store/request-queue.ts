@@ -10,6 +10,8 @@ import type {
 import { SignetError } from '../domain/errors.js';
 import type { RequestRecord, RequestStatus, SignedResponse } from '../domain/types.js';
 import type { Database, RequestsTable } from './schema.js';
+import type { StoreDialect } from './store-dialect.js';
+import { isUniqueViolation } from './unique-violation.js';
 
 function toRecord(row: RequestsTable): RequestRecord {
   return {
@@ -30,16 +32,15 @@ function toRecord(row: RequestsTable): RequestRecord {
   };
 }
 
-function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: string; message?: string };
-  return e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === '23505';
-}
+/** The signing key was revoked (or destroyed) before the completion could commit. */
+class KeyNoLongerUsable extends Error {}
 
 /** The durable queue: requests live in the store and are leased by workers. */
 export class StoreRequestQueue implements RequestQueue {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
+    private readonly dialect: StoreDialect,
   ) {}
 
   async enqueue(input: NewRequest): Promise<{ record: RequestRecord; created: boolean }> {
@@ -105,7 +106,7 @@ export class StoreRequestQueue implements RequestQueue {
 
   async claim(owner: string, limit: number, leaseMs: number): Promise<ClaimedRequest[]> {
     const now = this.clock.now().getTime();
-    const due = this.db
+    let due = this.db
       .selectFrom('requests')
       .select('id')
       .where((eb) =>
@@ -116,6 +117,8 @@ export class StoreRequestQueue implements RequestQueue {
       )
       .orderBy('next_attempt_at')
       .limit(limit);
+    // Instances claiming at once take disjoint batches instead of queueing on the same rows.
+    if (this.dialect.rowLocks) due = due.forUpdate().skipLocked();
     const rows = await this.db
       .updateTable('requests')
       .set({
@@ -149,41 +152,52 @@ export class StoreRequestQueue implements RequestQueue {
 
   async complete(requestId: string, owner: string, result: CompletedResult): Promise<boolean> {
     const now = this.clock.now().getTime();
-    return this.db.transaction().execute(async (tx) => {
-      const outcome = await tx
-        .updateTable('requests')
-        .set({
-          status: 'completed',
-          token: result.token,
-          signed_response: JSON.stringify(result.signedResponse),
-          kid: result.kid,
-          error: null,
-          lease_owner: null,
-          lease_expires_at: null,
-          updated_at: now,
-        })
-        .where('id', '=', requestId)
-        .where('status', '=', 'processing')
-        .where('lease_owner', '=', owner)
-        // A revoked key never completes a request, even if it signed before the revocation.
-        .where((eb) =>
-          eb.exists(
-            eb
-              .selectFrom('keys')
-              .select('kid')
-              .where('kid', '=', result.kid)
-              .where('status', 'in', ['active', 'retired']),
-          ),
-        )
-        .executeTakeFirst();
-      if (Number(outcome.numUpdatedRows) !== 1) return false;
-      await tx
-        .updateTable('keys')
-        .set({ signatures: sql<number>`signatures + 1` })
-        .where('kid', '=', result.kid)
-        .execute();
-      return true;
-    });
+    try {
+      return await this.db.transaction().execute(async (tx) => {
+        const outcome = await tx
+          .updateTable('requests')
+          .set({
+            status: 'completed',
+            token: result.token,
+            signed_response: JSON.stringify(result.signedResponse),
+            kid: result.kid,
+            error: null,
+            lease_owner: null,
+            lease_expires_at: null,
+            updated_at: now,
+          })
+          .where('id', '=', requestId)
+          .where('status', '=', 'processing')
+          .where('lease_owner', '=', owner)
+          // A revoked key never completes a request, even if it signed before the revocation.
+          .where((eb) =>
+            eb.exists(
+              eb
+                .selectFrom('keys')
+                .select('kid')
+                .where('kid', '=', result.kid)
+                .where('status', 'in', ['active', 'retired']),
+            ),
+          )
+          .executeTakeFirst();
+        if (Number(outcome.numUpdatedRows) !== 1) return false;
+        // Re-checked on the key row itself, under its lock: on PostgreSQL (READ COMMITTED) the
+        // EXISTS above saw the statement's snapshot, and a revocation may have committed since.
+        // This UPDATE waits for a concurrent revocation and then sees it; a revocation that
+        // starts later waits for this commit. Either way, no completion commits after it.
+        const counted = await tx
+          .updateTable('keys')
+          .set({ signatures: sql<number>`signatures + 1` })
+          .where('kid', '=', result.kid)
+          .where('status', 'in', ['active', 'retired'])
+          .executeTakeFirst();
+        if (Number(counted.numUpdatedRows) !== 1) throw new KeyNoLongerUsable();
+        return true;
+      });
+    } catch (err) {
+      if (err instanceof KeyNoLongerUsable) return false;
+      throw err;
+    }
   }
 
   async retry(requestId: string, owner: string, error: string, delayMs: number): Promise<boolean> {

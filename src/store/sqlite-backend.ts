@@ -1,0 +1,32 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import { AlwaysLeader } from './always-leader.js';
+import { InProcessKeyChanges } from './in-process-key-changes.js';
+import { InProcessNotifier } from './in-process-notifier.js';
+import type { StoreBackend } from './postgres-backend.js';
+import type { Database } from './schema.js';
+import { sqliteDialect } from './store-dialect.js';
+
+/** SQLite: one file, one process; notifications stay in the process and it always leads. */
+export function openSqliteBackend(path: string): StoreBackend {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const database = new BetterSqlite3(path);
+  database.pragma('journal_mode = WAL');
+  // NORMAL in WAL mode survives a process crash (kill -9); only an OS crash can lose the last commits.
+  database.pragma('synchronous = NORMAL');
+  database.pragma('busy_timeout = 5000');
+  database.pragma('foreign_keys = ON');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const keyChanges = new InProcessKeyChanges();
+  return {
+    db,
+    dialect: sqliteDialect(keyChanges),
+    notifier: new InProcessNotifier(),
+    keyChanges,
+    leader: new AlwaysLeader(),
+    listening: () => true,
+    close: () => db.destroy(),
+  };
+}
