@@ -13,7 +13,11 @@ export interface CaHealthMonitorOptions {
   probeTimeoutMs?: number;
 }
 
-/** One circuit breaker per CA, fed by periodic probes and by the validator's own calls. */
+/**
+ * One circuit breaker per CA, fed by periodic probes and by the validator's
+ * own calls. A failed probe opens the breaker at once; failures of real
+ * traffic count towards the breaker's threshold.
+ */
 export class CaHealthMonitor {
   readonly #options: CaHealthMonitorOptions;
   readonly #cas: CertificateAuthority[];
@@ -83,7 +87,8 @@ export class CaHealthMonitor {
       await withTimeout(ca.probe(), this.#options.probeTimeoutMs ?? 5_000, ca.id);
       breaker.recordSuccess();
     } catch (err) {
-      breaker.recordFailure(err);
+      // A probe is a deliberate check: one failure is enough to fail over within one interval.
+      breaker.trip(err);
     }
   }
 

@@ -5,10 +5,11 @@ import type { CertificateAuthority, CertificateRepository, Clock } from '../doma
 import { ALGORITHMS, type Algorithm, type IssuedCertificate } from '../domain/types.js';
 import type { CaHealthMonitor } from './ca-health.js';
 import { validateChain } from './chain.js';
-import type { CircuitBreaker } from './circuit-breaker.js';
+import type { CrlChecker } from './crl-client.js';
 import type { OcspCache } from './ocsp-cache.js';
+import type { OcspResult } from './ocsp-client.js';
+import { RevocationStatus } from './revocation-status.js';
 import type { x509 } from './x509.js';
-import { buildOcspRequest, type OcspResult, parseOcspResponse } from './ocsp-client.js';
 
 export interface CAValidatorOptions {
   /** In the configured order: the first ones are preferred. */
@@ -19,6 +20,8 @@ export interface CAValidatorOptions {
   required: number;
   clock: Clock;
   ocspCache: OcspCache;
+  /** CRL fallback when a certificate's OCSP responder cannot be reached. */
+  crl?: CrlChecker;
 }
 
 /** A CA that vouched for a key: its certificate chain is valid and OCSP says good. */
@@ -38,7 +41,15 @@ interface Failure {
 
 /** Validates signing keys against the configured CAs, in order, failing over when one is down. */
 export class CAValidator {
-  constructor(private readonly options: CAValidatorOptions) {}
+  readonly #status: RevocationStatus;
+
+  constructor(private readonly options: CAValidatorOptions) {
+    this.#status = new RevocationStatus({
+      clock: options.clock,
+      ocspCache: options.ocspCache,
+      ...(options.crl ? { crl: options.crl } : {}),
+    });
+  }
 
   async validateKey(kid: string): Promise<ValidatedCa[]> {
     const { cas, required } = this.options;
@@ -92,6 +103,8 @@ export class CAValidator {
   async #validateAt(ca: CertificateAuthority, kid: string): Promise<ValidatedCa | Failure> {
     const breaker = this.options.health.breaker(ca.id);
     if (!breaker.canAttempt()) return { caId: ca.id, reason: 'circuit open' };
+    // A half-open breaker lets this call through as its trial: it must reach the CA, not the cache.
+    const trial = breaker.state === 'half-open';
     const certificate = await this.options.certificates.get(kid, ca.id);
     if (!certificate) return { caId: ca.id, reason: 'no certificate for this key' };
 
@@ -106,11 +119,23 @@ export class CAValidator {
     let status: OcspResult;
     try {
       const at = this.options.clock.now();
-      const { path } = await validateChain({ chainPem: certificate.chainPem, rootsPem: roots, at });
+      const { path } = await validateChain({
+        chainPem: certificate.chainPem,
+        rootsPem: roots,
+        at,
+        ...ca.trustWindow,
+      });
       const [leaf, issuer] = path;
       if (!leaf || !issuer) throw new Error('the certificate path is incomplete');
       chain = { leafPem: pem(leaf), issuerPem: pem(issuer), x5tS256: thumbprint(leaf) };
-      status = await this.#ocspStatus(ca, certificate, chain.leafPem, chain.issuerPem, breaker);
+      status = await this.#status.check({
+        ca,
+        certificate,
+        leafPem: chain.leafPem,
+        issuerPem: chain.issuerPem,
+        breaker,
+        fresh: trial,
+      });
     } catch (err) {
       return { caId: ca.id, reason: message(err) };
     }
@@ -127,35 +152,6 @@ export class CAValidator {
       x5tS256: chain.x5tS256,
       ocspUrl: certificate.ocspUrl,
     };
-  }
-
-  /** Cached answer, or a fresh OCSP round trip; a transport failure opens the way to the next CA. */
-  async #ocspStatus(
-    ca: CertificateAuthority,
-    cert: IssuedCertificate,
-    leafPem: string,
-    issuerPem: string,
-    breaker: CircuitBreaker,
-  ): Promise<OcspResult> {
-    const cached = this.options.ocspCache.get(ca.id, cert.serial);
-    if (cached) return cached;
-    const request = buildOcspRequest(leafPem, issuerPem, { nonce: true });
-    let response: Uint8Array;
-    try {
-      response = await ca.ocsp(cert.ocspUrl, request.der);
-    } catch (err) {
-      breaker.recordFailure(err);
-      throw err;
-    }
-    breaker.recordSuccess();
-    const result = parseOcspResponse(response, {
-      leafPem,
-      issuerPem,
-      now: this.options.clock.now(),
-      ...(request.nonce ? { nonce: request.nonce } : {}),
-    });
-    this.options.ocspCache.set(ca.id, cert.serial, result);
-    return result;
   }
 }
 

@@ -74,6 +74,12 @@ export class CircuitBreaker {
     }
   }
 
+  /** Opens at once, whatever the count: for a failed health probe, which is no transient blip. */
+  trip(error: unknown): void {
+    this.#failures = Math.max(this.#failures, this.#threshold - 1);
+    this.recordFailure(error);
+  }
+
   health(): CAHealth {
     return {
       healthy: this.#state !== 'open',

@@ -60,6 +60,26 @@ describe('CircuitBreaker', () => {
     expect(breaker.canAttempt()).toBe(true);
   });
 
+  it('trips open at once, and a trip during a trial re-opens it', () => {
+    const clock = new ManualClock();
+    const breaker = new CircuitBreaker({ clock, failureThreshold: 3, openMs: 1_000 });
+    breaker.trip(new Error('probe failed'));
+    expect(breaker.health()).toMatchObject({
+      healthy: false,
+      state: 'open',
+      lastError: 'probe failed',
+    });
+    clock.advance(1_000);
+    expect(breaker.canAttempt()).toBe(true);
+    breaker.trip('still down');
+    expect(breaker.state).toBe('open');
+    clock.advance(1_000);
+    expect(breaker.canAttempt()).toBe(true);
+    breaker.recordSuccess();
+    breaker.recordFailure('one blip');
+    expect(breaker.state).toBe('closed');
+  });
+
   it('gives up on a trial that never reports back after another openMs', () => {
     const clock = new ManualClock();
     const breaker = new CircuitBreaker({ clock, failureThreshold: 1, openMs: 1_000 });

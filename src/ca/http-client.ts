@@ -1,0 +1,109 @@
+import { SignetError } from '../domain/errors.js';
+
+export interface CaHttpRequest {
+  method: 'GET' | 'POST';
+  body?: string | Uint8Array;
+  contentType?: string;
+  accept?: string;
+  timeoutMs: number;
+  /** The answer is refused once it grows past this many bytes. */
+  maxBytes: number;
+}
+
+export interface CaHttpResponse {
+  status: number;
+  contentType: string;
+  body: Uint8Array;
+}
+
+/**
+ * One HTTP exchange with a CA endpoint (signing API, OCSP responder, CRL
+ * distribution point): a time limit on the whole exchange, a cap on the
+ * answer's size, and no redirects followed. Transport failures, timeouts and
+ * oversized answers are a retryable ERR_CA_UNAVAILABLE.
+ */
+export async function caHttp(url: string, request: CaHttpRequest): Promise<CaHttpResponse> {
+  const target = checkedUrl(url);
+  const headers: Record<string, string> = {};
+  if (request.contentType) headers['content-type'] = request.contentType;
+  if (request.accept) headers.accept = request.accept;
+  const signal = AbortSignal.timeout(request.timeoutMs);
+  try {
+    const response = await fetch(target, {
+      method: request.method,
+      headers,
+      redirect: 'manual',
+      signal,
+      ...(request.body !== undefined ? { body: request.body } : {}),
+    });
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel();
+      throw unavailable(url, `redirect (${response.status}) refused`);
+    }
+    const declared = Number(response.headers.get('content-length') ?? NaN);
+    if (declared > request.maxBytes) {
+      await response.body?.cancel();
+      throw unavailable(url, `answer larger than ${request.maxBytes} bytes`);
+    }
+    const body = await readCapped(response, request.maxBytes, url);
+    return {
+      status: response.status,
+      contentType: response.headers.get('content-type') ?? '',
+      body,
+    };
+  } catch (err) {
+    if (err instanceof SignetError) throw err;
+    const reason = signal.aborted
+      ? `no answer within ${request.timeoutMs} ms`
+      : describe(err as Error);
+    throw unavailable(url, reason, err);
+  }
+}
+
+function checkedUrl(url: string): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new SignetError('ERR_CA_UNAVAILABLE', `not a URL: ${url}`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new SignetError('ERR_CA_UNAVAILABLE', `not an http(s) URL: ${url}`);
+  }
+  if (parsed.username || parsed.password) {
+    throw new SignetError('ERR_CA_UNAVAILABLE', 'CA URLs may not carry credentials');
+  }
+  return parsed;
+}
+
+async function readCapped(response: Response, maxBytes: number, url: string): Promise<Uint8Array> {
+  if (!response.body) return new Uint8Array();
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      throw unavailable(url, `answer larger than ${maxBytes} bytes`);
+    }
+    chunks.push(value);
+  }
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+function describe(err: Error): string {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? err.message;
+}
+
+function unavailable(url: string, reason: string, cause?: unknown): SignetError {
+  const where = new URL(url);
+  return new SignetError(
+    'ERR_CA_UNAVAILABLE',
+    `${where.origin}${where.pathname}: ${reason}`,
+    cause === undefined ? { retryable: true } : { retryable: true, cause },
+  );
+}
