@@ -1,6 +1,6 @@
+import { CfsslCertificateAuthority } from '../ca/cfssl-ca.js';
 import { LocalCertificateAuthority } from '../ca/local-ca.js';
 import type { SignetConfig } from '../config/loader.js';
-import { SignetError } from '../domain/errors.js';
 import type { CertificateAuthority, Clock } from '../domain/ports.js';
 import type { KeyEncryption } from '../keys/key-encryption.js';
 import type { Store } from '../store/index.js';
@@ -20,11 +20,20 @@ export async function createCertificateAuthorities(
   const cas: CertificateAuthority[] = [];
   const localOcsp = new Map<string, (der: Uint8Array) => Promise<Uint8Array>>();
   for (const ca of config.cas) {
-    if (ca.type !== 'local') {
-      throw new SignetError(
-        'ERR_CONFIG_INVALID',
-        `invalid config: cas: CA type ${ca.type} (${ca.id}) is not supported by this build`,
+    if (ca.type === 'cfssl') {
+      cas.push(
+        new CfsslCertificateAuthority({
+          id: ca.id,
+          url: ca.url,
+          rootsPem: config.caRoots[ca.id] ?? [],
+          certificates: deps.store.certificates,
+          clock: deps.clock,
+          ...(ca.ocspUrl ? { ocspUrl: ca.ocspUrl } : {}),
+          ...(ca.validFrom ? { validFrom: new Date(ca.validFrom) } : {}),
+          ...(ca.validTo ? { validTo: new Date(ca.validTo) } : {}),
+        }),
       );
+      continue;
     }
     const local = new LocalCertificateAuthority({
       id: ca.id,

@@ -75,19 +75,21 @@ export class Certification {
   async revoke(kid: string, reason: string, only?: (caId: string) => boolean): Promise<string[]> {
     const certificates = await this.certificates.listForKey(kid);
     const failed: string[] = [];
-    for (const cert of certificates) {
-      const ca = this.cas.find((candidate) => candidate.id === cert.caId);
-      if (!ca || cert.status === 'revoked' || (only && !only(ca.id))) continue;
-      try {
-        await ca.revoke(cert, reason);
-      } catch (err) {
-        failed.push(cert.caId);
-        this.logger.error(
-          { caId: cert.caId, kid, reason: reasonOf(err) },
-          'revocation at a CA failed; it will be retried',
-        );
-      }
-    }
+    await Promise.all(
+      certificates.map(async (cert) => {
+        const ca = this.cas.find((candidate) => candidate.id === cert.caId);
+        if (!ca || cert.status === 'revoked' || (only && !only(ca.id))) return;
+        try {
+          await ca.revoke(cert, reason);
+        } catch (err) {
+          failed.push(cert.caId);
+          this.logger.error(
+            { caId: cert.caId, kid, reason: reasonOf(err) },
+            'revocation at a CA failed; it will be retried',
+          );
+        }
+      }),
+    );
     return failed;
   }
 }
