@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { CAValidator } from '../ca/ca-validator.js';
 import { CaHealthMonitor } from '../ca/ca-health.js';
+import { CrlChecker } from '../ca/crl-client.js';
 import { OcspCache } from '../ca/ocsp-cache.js';
 import type { SignetConfig } from '../config/loader.js';
 import {
@@ -24,6 +25,7 @@ import { readAuditPage } from '../store/audit-pages.js';
 import { AdminOperations } from './admin-operations.js';
 import { ApiTokens } from './api-tokens.js';
 import { createCertificateAuthorities } from './ca-factory.js';
+import { CaReconciler } from './ca-reconciler.js';
 import { createKeyBackend } from './key-backend-factory.js';
 import { AsynchronousWorker } from './asynchronous-worker.js';
 import { CallbackSender } from './callback-sender.js';
@@ -57,6 +59,7 @@ interface Components {
   worker: AsynchronousWorker;
   health: CaHealthMonitor;
   lifecycle: KeyLifecycleScheduler;
+  reconciler: CaReconciler;
   waiter: CompletionWaiter;
   logger: Logger;
 }
@@ -116,7 +119,12 @@ export class KeyRotationService {
     });
 
     const metrics = new SignetMetrics();
-    const health = new CaHealthMonitor({ cas, clock, openMs: config.validation.healthInterval });
+    // Half an interval open: the next periodic probe is always the trial, so recovery takes one interval.
+    const health = new CaHealthMonitor({
+      cas,
+      clock,
+      openMs: Math.max(1, Math.floor(config.validation.healthInterval / 2)),
+    });
     health.onChange((caId, before, after) => {
       logger.warn(
         { caId, healthy: after.healthy, lastError: after.lastError },
@@ -138,6 +146,7 @@ export class KeyRotationService {
       required: config.validation.required,
       clock,
       ocspCache: new OcspCache(clock),
+      crl: new CrlChecker({ clock }),
     });
     const certification = new Certification(
       cas,
@@ -159,6 +168,19 @@ export class KeyRotationService {
       prepublishMs: config.keys.prepublish,
       retainMs: config.keys.retain,
       ...(config.keys.maxSignatures ? { maxSignatures: config.keys.maxSignatures } : {}),
+    });
+    const reconciler = new CaReconciler({
+      cas,
+      keys: store.keys,
+      certificates: store.certificates,
+      certification,
+      loadKey: (record) => keyManager.load(record),
+      isHealthy: (caId) => health.health(caId).healthy,
+      logger,
+    });
+    // A CA that comes back is caught up at once, not only at the next pass.
+    health.onChange((_caId, _before, after) => {
+      if (after.healthy) void reconciler.reconcile().catch(() => undefined);
     });
 
     const processors = new Map<string, Processor>([['notarize', new NotarizeProcessor(clock)]]);
@@ -265,6 +287,7 @@ export class KeyRotationService {
       worker,
       health,
       lifecycle,
+      reconciler,
       waiter,
       logger,
     });
@@ -282,22 +305,24 @@ export class KeyRotationService {
 
   /** Catches up a missed rotation (once), then runs the lifecycle, the CA probes and the worker. */
   async start(): Promise<void> {
-    const { keyManager, health, lifecycle, worker, logger, config } = this.#parts;
+    const { keyManager, health, lifecycle, reconciler, worker, logger, config } = this.#parts;
     const key = await keyManager.getKeyForSigning();
     logger.info({ kid: key.record.kid }, 'signing key ready');
     await health.probeAll();
     health.start(config.validation.healthInterval);
+    reconciler.start(config.validation.healthInterval);
     lifecycle.start();
     worker.start();
   }
 
   /** Stops the worker (finishing or releasing leased work) and closes the store. */
   async stop(): Promise<void> {
-    const { waiter, worker, health, lifecycle, store } = this.#parts;
+    const { waiter, worker, health, lifecycle, reconciler, store } = this.#parts;
     waiter.close();
     lifecycle.stop();
     await worker.stop();
     health.stop();
+    await reconciler.stop();
     await store.close();
   }
 }
