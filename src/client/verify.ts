@@ -1,0 +1,268 @@
+import { createHash } from 'node:crypto';
+import { checkAlgorithm, checkKeyFits, keyThumbprint, SIGNET_ALGORITHMS } from './algorithms.js';
+import { DEFAULT_EXTENDED_KEY_USAGES, validateChain, type ValidChain } from './chain.js';
+import { readClaims, readHeader, type ResponseClaims, type ResponseHeader } from './claims.js';
+import { refuse } from './errors.js';
+import { SafeFetcher, type FetchFunction, type ResponseCache } from './fetcher.js';
+import { decodeJws, verifyJws } from './jws.js';
+import { certificatesFromPem, type Certificate } from './pem.js';
+import {
+  checkRevocation,
+  type RevocationMode,
+  type RevocationOutcome,
+  type ValidatedCa,
+} from './revocation.js';
+import { TrustStore } from './trust.js';
+
+export interface VerifyOptions {
+  /** Trusted CA roots: a TrustStore, or PEM texts (each may hold several certificates). */
+  trust: TrustStore | readonly string[];
+  /** Origins the verifier may connect to (x5u, OCSP, revocation list). https unless listed as http. */
+  allowOrigins?: readonly string[];
+  /** Chains already at hand, by their x5u URL: used instead of fetching (no connection, no allow-list). */
+  certificates?: Readonly<Record<string, string>>;
+  /** Skip the revocation check. Must be asked for explicitly; the result says `source: 'none'`. */
+  offline?: boolean;
+  /** `auto` (default): OCSP at the CAs, then the service's revocation list. */
+  revocation?: RevocationMode;
+  algorithms?: readonly string[];
+  /** Seconds of clock skew accepted on nbf, iat and OCSP times (default 30). */
+  clockTolerance?: number;
+  /** How many distinct CAs of the `ca` claim must validate (default 1). */
+  requireCAs?: number;
+  issuer?: string;
+  subject?: string;
+  /** Seconds after `iat` beyond which the token is refused. */
+  maxTokenAge?: number;
+  /** Seconds a revocation list may be old (default 600). */
+  revocationListMaxAge?: number;
+  /** Accepted purposes when the leaf has an extended key usage extension. */
+  extendedKeyUsages?: readonly string[];
+  currentDate?: Date;
+  fetch?: FetchFunction;
+  /** Per request (default 5000 ms). */
+  timeoutMs?: number;
+  cache?: ResponseCache;
+}
+
+export interface CheckedCa {
+  id: string;
+  x5u: string;
+  /** PEM certificates from the leaf to the trust anchor. */
+  chain: string[];
+  anchor: string;
+}
+
+export interface VerifiedToken {
+  data: unknown;
+  header: ResponseHeader;
+  claims: ResponseClaims;
+  signedAt: Date;
+  /** The CAs whose chains validated; the first is the one named by x5u. */
+  cas: CheckedCa[];
+  revocation: RevocationOutcome;
+}
+
+const MAX_CHAIN_BYTES = 64 * 1024;
+const CHAIN_CACHE_MS = 5 * 60_000;
+
+/**
+ * The client flow of the contract: decode; typ and alg; activation; x5u
+ * (allow-listed) and x5t#S256; the chain against the trusted roots at the
+ * signing time; kid; signature; further CAs when the policy asks; then
+ * revocation (after the signature, so no claim steers a connection before
+ * it is authenticated); then the policy.
+ */
+export async function verifyResponseToken(
+  token: string,
+  options: VerifyOptions,
+): Promise<VerifiedToken> {
+  const now = options.currentDate ?? new Date();
+  const tolerance = options.clockTolerance ?? 30;
+  const algorithms = options.algorithms ?? SIGNET_ALGORITHMS;
+  const extendedKeyUsages = options.extendedKeyUsages ?? DEFAULT_EXTENDED_KEY_USAGES;
+  const trust =
+    options.trust instanceof TrustStore ? options.trust : TrustStore.fromPem(options.trust);
+  const fetcher = new SafeFetcher({
+    allowOrigins: options.allowOrigins ?? [],
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.cache ? { cache: options.cache } : {}),
+  });
+
+  const decoded = decodeJws(token);
+  const header = readHeader(decoded.header);
+  const alg = checkAlgorithm(header.alg, algorithms);
+  const claims = readClaims(decoded.payload);
+  checkActivation(claims, now, tolerance);
+  const signedAt = new Date(claims.iat * 1000);
+
+  const primary = claims.ca.find((ca) => ca.x5u === header.x5u);
+  if (!primary) refuse('ERR_TOKEN_MALFORMED', 'x5u is not among the locations of the "ca" claim');
+  const chainPem = await loadChain(header.x5u, 'x5u', fetcher, options.certificates);
+  const leaf = chainPem[0] as Certificate;
+  const thumbprint = createHash('sha256').update(leaf.der).digest('base64url');
+  if (thumbprint !== header['x5t#S256']) {
+    refuse(
+      'ERR_THUMBPRINT_MISMATCH',
+      `the certificate at x5u has thumbprint ${thumbprint}, the header says ${header['x5t#S256']}`,
+    );
+  }
+  const chain = validateChain({ chain: chainPem, trust, at: signedAt, extendedKeyUsages });
+  const key = leaf.node.publicKey;
+  checkKeyFits(alg, key);
+  const certKid = await keyThumbprint(key);
+  if (header.kid !== certKid)
+    refuse('ERR_KID_MISMATCH', `kid ${header.kid} is not the certificate's key (${certKid})`);
+  if (claims.key.kid !== header.kid)
+    refuse('ERR_KID_MISMATCH', `the key claim names ${claims.key.kid}, the header ${header.kid}`);
+  await verifyJws(token, key, { algorithms: [alg] });
+
+  const validated: ValidatedCa[] = [{ id: primary.id, ocsp: primary.ocsp, chain }];
+  const required = options.requireCAs ?? 1;
+  if (required > 1)
+    await moreCas(claims, validated, {
+      fetcher,
+      trust,
+      signedAt,
+      extendedKeyUsages,
+      leaf,
+      required,
+      options,
+    });
+
+  const revocation: RevocationOutcome = options.offline
+    ? { source: 'none', checkedAt: now }
+    : await checkRevocation({
+        mode: options.revocation ?? 'auto',
+        fetcher,
+        trust,
+        algorithms,
+        extendedKeyUsages,
+        now,
+        clockToleranceSec: tolerance,
+        listMaxAgeSec: options.revocationListMaxAge ?? 600,
+        kid: header.kid,
+        issuer: claims.iss,
+        cas: validated,
+        revocationsUrl: claims.key.revocations,
+      });
+
+  checkPolicy(claims, options, now, tolerance);
+  const cas = validated.map((ca) => ({
+    id: ca.id,
+    x5u: claims.ca.find((c) => c.id === ca.id)?.x5u ?? header.x5u,
+    chain: ca.chain.path.map((c) => c.pem),
+    anchor: ca.chain.anchor.certificate.parsed.subject,
+  }));
+  return { data: claims.data, header, claims, signedAt, cas, revocation };
+}
+
+function checkActivation(claims: ResponseClaims, now: Date, tolerance: number): void {
+  const seconds = now.getTime() / 1000;
+  if (claims.nbf > seconds + tolerance) {
+    refuse(
+      'ERR_NOT_YET_ACTIVE',
+      `the token is active only from ${new Date(claims.nbf * 1000).toISOString()}`,
+    );
+  }
+  if (claims.iat > seconds + tolerance) {
+    refuse(
+      'ERR_NOT_YET_ACTIVE',
+      `the token is signed in the future (${new Date(claims.iat * 1000).toISOString()})`,
+    );
+  }
+}
+
+async function loadChain(
+  location: string,
+  what: string,
+  fetcher: SafeFetcher,
+  supplied: Readonly<Record<string, string>> | undefined,
+): Promise<Certificate[]> {
+  const local = supplied?.[location];
+  if (local !== undefined) return certificatesFromPem(local, `the chain supplied for ${location}`);
+  const body = await fetcher.get(location, {
+    what,
+    maxBytes: MAX_CHAIN_BYTES,
+    accept: 'application/pem-certificate-chain',
+    cacheTtlMs: CHAIN_CACHE_MS,
+  });
+  return certificatesFromPem(Buffer.from(body).toString('utf8'), `the chain at ${location}`);
+}
+
+/** Further CAs of the `ca` claim: each chain must certify the same key and end at another anchor. */
+async function moreCas(
+  claims: ResponseClaims,
+  validated: ValidatedCa[],
+  ctx: {
+    fetcher: SafeFetcher;
+    trust: TrustStore;
+    signedAt: Date;
+    extendedKeyUsages: readonly string[];
+    leaf: Certificate;
+    required: number;
+    options: VerifyOptions;
+  },
+): Promise<void> {
+  const failures: string[] = [];
+  const spki = ctx.leaf.node.publicKey.export({ type: 'spki', format: 'der' });
+  for (const ca of claims.ca) {
+    if (validated.length >= ctx.required) return;
+    if (validated.some((v) => v.id === ca.id)) continue;
+    try {
+      const certs = await loadChain(
+        ca.x5u,
+        `x5u of CA ${ca.id}`,
+        ctx.fetcher,
+        ctx.options.certificates,
+      );
+      const chain: ValidChain = validateChain({
+        chain: certs,
+        trust: ctx.trust,
+        at: ctx.signedAt,
+        extendedKeyUsages: ctx.extendedKeyUsages,
+      });
+      if (!chain.leaf.node.publicKey.export({ type: 'spki', format: 'der' }).equals(spki)) {
+        throw new Error('its certificate is for another key');
+      }
+      if (
+        validated.some((v) => v.chain.anchor.certificate.der.equals(chain.anchor.certificate.der))
+      ) {
+        throw new Error('it chains to a root already counted');
+      }
+      validated.push({ id: ca.id, ocsp: ca.ocsp, chain });
+    } catch (err) {
+      failures.push(`${ca.id}: ${(err as Error).message}`);
+    }
+  }
+  if (validated.length < ctx.required) {
+    refuse(
+      'ERR_POLICY',
+      `${ctx.required} CAs required, ${validated.length} validated${failures.length ? ` (${failures.join('; ')})` : ''}`,
+    );
+  }
+}
+
+function checkPolicy(
+  claims: ResponseClaims,
+  options: VerifyOptions,
+  now: Date,
+  tolerance: number,
+): void {
+  if (options.issuer !== undefined && claims.iss !== options.issuer) {
+    refuse('ERR_POLICY', `issuer "${claims.iss}" is not the expected "${options.issuer}"`);
+  }
+  if (options.subject !== undefined && claims.sub !== options.subject) {
+    refuse('ERR_POLICY', `subject "${claims.sub}" is not the expected "${options.subject}"`);
+  }
+  if (options.maxTokenAge !== undefined) {
+    const age = now.getTime() / 1000 - claims.iat;
+    if (age > options.maxTokenAge + tolerance) {
+      refuse(
+        'ERR_POLICY',
+        `the token is ${Math.floor(age)} s old, more than the ${options.maxTokenAge} s allowed`,
+      );
+    }
+  }
+}
