@@ -1,8 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openStore, type Store } from '../../../src/store/index.js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Store } from '../../../src/store/index.js';
 import type { KeyRotationRecord } from '../../../src/domain/types.js';
 import { ManualClock } from '../../support/clock.js';
-import { tempDir } from '../../support/temp.js';
+import { type StoreFixture, storeBackends } from '../../support/store-backends.js';
 
 const result = (kid: string) => ({
   token: 'a.b.c',
@@ -21,20 +21,20 @@ function key(kid: string, status: KeyRotationRecord['status']): KeyRotationRecor
   };
 }
 
-describe('StoreRequestQueue (SQLite file)', () => {
-  let dir: ReturnType<typeof tempDir>;
+describe.each(await storeBackends())('StoreRequestQueue on $name', (backend) => {
+  let fixture: StoreFixture;
   let store: Store;
   const clock = new ManualClock();
 
+  beforeAll(async () => {
+    fixture = await backend.setup();
+  });
+  afterAll(async () => fixture.teardown());
   beforeEach(async () => {
-    dir = tempDir();
-    store = await openStore({ kind: 'sqlite', path: `${dir.path}/signet.db` }, clock);
+    store = await fixture.fresh(clock);
     await store.keys.insert(key('k1', 'active'));
   });
-  afterEach(async () => {
-    await store.close();
-    dir.remove();
-  });
+  afterEach(async () => fixture.closeAll());
 
   const submit = (extra: { idempotencyKey?: string; fingerprint?: string } = {}) =>
     store.requests.enqueue({
@@ -117,7 +117,7 @@ describe('StoreRequestQueue (SQLite file)', () => {
   });
 
   it('lets the database hold at most one active key', async () => {
-    await expect(store.keys.insert(key('k2', 'active'))).rejects.toThrow(/UNIQUE/);
+    await expect(store.keys.insert(key('k2', 'active'))).rejects.toThrow(/unique/i);
     await store.keys.insert(key('k2', 'pending'));
     expect(
       await store.keys.swapActive({
