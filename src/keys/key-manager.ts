@@ -20,6 +20,12 @@ export interface KeyManagerOptions {
   retainMs: number;
   /** Rotate once the active key has signed this many tokens. */
   maxSignatures?: number;
+  /**
+   * Whether this instance runs rotations that are due (schedule, max signatures).
+   * Several instances on one database: only the leader, so a due rotation
+   * happens once; the others sign with the current key until it has.
+   */
+  runsDueRotations?: () => boolean;
 }
 
 export type RotationCause =
@@ -61,11 +67,22 @@ export class KeyManager {
     return loaded;
   }
 
+  /** Drops the cached signing handle of `kid` (e.g. another instance revoked it). */
+  forget(kid: string): void {
+    this.#loaded.delete(kid);
+  }
+
+  /** The kids whose signing handles are cached. */
+  loadedKids(): string[] {
+    return [...this.#loaded.keys()];
+  }
+
   isKeyRevoked(record: KeyRotationRecord): boolean {
     return record.status === 'revoked' || record.status === 'destroyed';
   }
 
   dueCause(record: KeyRotationRecord): RotationCause | undefined {
+    if (this.options.runsDueRotations?.() === false) return undefined;
     if (record.nextRotationAt !== undefined && record.nextRotationAt <= this.options.clock.now()) {
       return 'scheduled';
     }
