@@ -1,0 +1,158 @@
+/**
+ * Micro benchmarks, in this process: raw jose sign and verify, Signet's signing
+ * stage and per-token key validation (the real classes on a real store and the
+ * built-in CAs), and the SDK's verification of a real token with its chain and
+ * OCSP answers cached.
+ */
+import { createPublicKey, randomBytes, randomUUID, webcrypto } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { compactVerify, CompactSign, decodeProtectedHeader } from 'jose';
+import { pino } from 'pino';
+import { CAValidator } from '../src/ca/ca-validator.js';
+import { CaHealthMonitor } from '../src/ca/ca-health.js';
+import { OcspCache } from '../src/ca/ocsp-cache.js';
+import { ResponseCache, TrustStore, verifyResponseToken } from '../src/client/index.js';
+import { loadConfig } from '../src/config/loader.js';
+import { systemClock } from '../src/domain/ports.js';
+import { KeyRotationService } from '../src/service/key-rotation-service.js';
+import { ResponseAssembler } from '../src/service/response-assembler.js';
+import { SignatureGenerator } from '../src/signing/signature-generator.js';
+import { TokenGenerator } from '../src/signing/token-generator.js';
+import { rate } from './closed-loop.js';
+
+export interface MicroFigures {
+  /** Operations per second, `inFlight` at a time. */
+  joseSign: number;
+  joseVerify: number;
+  /** Signet's signing stage per token: claims, sign, self-check with the certificate, package. */
+  signingStage: number;
+  /** Signet's per-token key validation at the CAs (chain + OCSP, cached answers). */
+  keyValidation: number;
+  /** SDK verifyResponseToken of a real token, chain and OCSP cached where the SDK caches them. */
+  sdkVerify: number;
+  /** How the SDK verification checked revocation. */
+  sdkRevocation: string;
+}
+
+const encoder = new TextEncoder();
+
+export async function microBenchmarks(options: {
+  durationMs: number;
+  inFlight: number;
+  dataDir: string;
+  /** A running Signet to verify a real token against. */
+  signetUrl: string;
+  token: string;
+  log(line: string): void;
+}): Promise<MicroFigures> {
+  const { durationMs, inFlight, log } = options;
+  const service = await inProcessService(options.dataDir);
+  try {
+    const key = await service.keyManager.getKeyForSigning();
+    const kid = key.record.kid;
+    const validator = new CAValidator({
+      cas: service.cas,
+      certificates: service.store.certificates,
+      health: new CaHealthMonitor({ cas: service.cas, clock: systemClock }),
+      required: service.config.validation.required,
+      clock: systemClock,
+      ocspCache: new OcspCache(systemClock),
+    });
+    const validated = await validator.validateKey(kid);
+    const tokens = new TokenGenerator(service.config.publicUrl);
+    const signer = new SignatureGenerator();
+    const assembler = new ResponseAssembler();
+    const caLocations = validated.map((ca) => ({
+      id: ca.caId,
+      x5u: `${service.config.publicUrl}/certs/${kid}/${ca.caId}.pem`,
+      ocsp: ca.ocspUrl,
+    }));
+    const content = () =>
+      tokens.content({
+        envelope: {
+          requestId: randomUUID(),
+          clientId: 'bench',
+          data: { order: 42, amount: '10.00' },
+          processor: 'notarize',
+          receivedAt: new Date(),
+        },
+        data: { request: { order: 42, amount: '10.00' }, notarizedAt: new Date().toISOString() },
+        key,
+        primary: { x5u: caLocations[0]?.x5u ?? '', x5tS256: validated[0]?.x5tS256 ?? '' },
+        caLocations,
+        now: new Date(),
+      });
+    const sample = content();
+
+    log('micro: raw jose sign');
+    const joseSign = await rate(durationMs, inFlight, () =>
+      new CompactSign(encoder.encode(JSON.stringify(sample.claims)))
+        .setProtectedHeader({ ...sample.header, alg: 'EdDSA', kid })
+        .sign(key.privateKey),
+    );
+    log('micro: signing stage');
+    const signingStage = await rate(durationMs, inFlight, async () => {
+      const { header, claims } = content();
+      const signed = await signer.sign(key, header, claims);
+      await validator.verifySignature(validated, signed.jws);
+      const response = assembler.assemble({
+        data: claims.data,
+        signature: signed.signature,
+        kid,
+        caLocations,
+      });
+      return tokens.package(response, signed.jws);
+    });
+    log('micro: key validation');
+    const keyValidation = await rate(durationMs, inFlight, () => validator.validateKey(kid));
+
+    const verifyKey = createPublicKey((validated[0]?.leafPem ?? '').trim());
+    const signetHeader = decodeProtectedHeader(options.token);
+    log('micro: raw jose verify');
+    const served = await fetch(`${options.signetUrl}/certs/${signetHeader.kid}/local-a.pem`);
+    const servedKey = createPublicKey(await served.text());
+    const joseVerify = await rate(durationMs, inFlight, () =>
+      compactVerify(options.token, servedKey, { algorithms: ['EdDSA'] }),
+    );
+    void verifyKey;
+
+    log('micro: SDK verify (cached)');
+    const roots = await Promise.all(
+      ['local-a', 'local-b'].map(async (id) =>
+        (await fetch(`${options.signetUrl}/cas/${id}/root.pem`)).text(),
+      ),
+    );
+    const trust = TrustStore.fromPem(roots);
+    const cache = new ResponseCache();
+    const verifyOptions = { trust, allowOrigins: [options.signetUrl], cache };
+    const first = await verifyResponseToken(options.token, verifyOptions);
+    const sdkVerify = await rate(durationMs, inFlight, () =>
+      verifyResponseToken(options.token, verifyOptions),
+    );
+    return {
+      joseSign,
+      joseVerify,
+      signingStage,
+      keyValidation,
+      sdkVerify,
+      sdkRevocation: first.revocation.source,
+    };
+  } finally {
+    await service.stop();
+  }
+}
+
+/** A real service (store, keys, built-in CAs) in this process, not started: its parts are measured. */
+async function inProcessService(dataDir: string): Promise<KeyRotationService> {
+  const configPath = join(dataDir, 'micro.yaml');
+  writeFileSync(configPath, '');
+  const config = loadConfig({
+    SIGNET_CONFIG: configPath,
+    SIGNET_DATA_DIR: dataDir,
+    SIGNET_MASTER_KEY: randomBytes(32).toString('base64'),
+  });
+  return KeyRotationService.create(config, { logger: pino({ level: 'silent' }) });
+}
+
+void webcrypto;

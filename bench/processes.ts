@@ -1,0 +1,68 @@
+/** The two servers of a bench run, each a real process on 127.0.0.1. */
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startSignet, type SignetProcess } from '../test/support/signet-process.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export interface BaselineProcess {
+  url: string;
+  token: string;
+  stop(): Promise<void>;
+}
+
+export async function startBaseline(): Promise<BaselineProcess> {
+  const token = 'bench-baseline';
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/baseline-server.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0', BENCH_BASELINE_TOKEN: token },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /listening (\S+)/.exec(out);
+      if (match?.[1]) resolve(match[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`baseline exited with ${code}`)));
+  });
+  return {
+    url,
+    token,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** `signet serve` on a fresh data dir: embedded SQLite, Ed25519, logs at warn, no rate limit in the way. */
+export async function startBenchSignet(
+  dataDir: string,
+  extraConfig = '',
+  env: Record<string, string> = {},
+): Promise<SignetProcess> {
+  const configPath = join(dataDir, 'signet.yaml');
+  writeFileSync(
+    configPath,
+    `keys: { algorithm: EdDSA }\nserver: { rateLimit: { max: 100000000 } }\n${extraConfig}`,
+  );
+  return startSignet({
+    dataDir,
+    env: { SIGNET_CONFIG: configPath, SIGNET_LOG_LEVEL: 'warn', ...env },
+  });
+}
+
+/** Resident set size of a process, in MiB (Linux /proc). */
+export function rssMiB(pid: number): number {
+  try {
+    const match = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match?.[1] ? Number(match[1]) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}

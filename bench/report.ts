@@ -1,0 +1,62 @@
+/** The bench's figures: a table on stdout and JSON in bench/results/latest.json. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { quantile, type LoopResult } from './closed-loop.js';
+
+export interface LoadFigures {
+  tokensPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  operations: number;
+  errors: number;
+  firstError?: string;
+}
+
+export function loadFigures(result: LoopResult): LoadFigures {
+  return {
+    tokensPerSec: round(result.items / result.seconds),
+    p50Ms: round(quantile(result.latencies, 0.5)),
+    p99Ms: round(quantile(result.latencies, 0.99)),
+    operations: result.ok,
+    errors: result.errors,
+    ...(result.firstError ? { firstError: result.firstError } : {}),
+  };
+}
+
+export interface Target {
+  name: string;
+  value: number;
+  target: string;
+  met: boolean;
+}
+
+export function machine(): Record<string, unknown> {
+  return {
+    cpus: cpus().length,
+    model: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+  };
+}
+
+export function round(value: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+export function printTable(title: string, rows: (string | number)[][]): void {
+  const widths =
+    rows[0]?.map((_, col) => Math.max(...rows.map((r) => String(r[col]).length))) ?? [];
+  process.stdout.write(`\n${title}\n`);
+  for (const [i, row] of rows.entries()) {
+    process.stdout.write(
+      `${row.map((cell, col) => (typeof cell === 'number' ? String(cell).padStart(widths[col] ?? 0) : String(cell).padEnd(widths[col] ?? 0))).join('  ')}\n`,
+    );
+    if (i === 0) process.stdout.write(`${widths.map((w) => '-'.repeat(w)).join('  ')}\n`);
+  }
+}
+
+export function writeResults(path: string, figures: unknown): void {
+  mkdirSync(new URL('.', `file://${path}`).pathname, { recursive: true });
+  writeFileSync(path, `${JSON.stringify(figures, null, 2)}\n`);
+}

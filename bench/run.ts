@@ -1,0 +1,249 @@
+/**
+ * `npm run bench`: Signet (a real `signet serve` on a temporary data dir) and a
+ * baseline synchronous signer, measured in the same run by closed-loop
+ * clients on this machine, plus micro benchmarks. Settings come from the
+ * environment (see README, Performance). Long runs: BENCH_SOAK=1.
+ */
+import { fileURLToPath } from 'node:url';
+import { tempDir } from '../test/support/temp.js';
+import { closedLoop } from './closed-loop.js';
+import { KeepAliveClient } from './http-client.js';
+import { microBenchmarks } from './micro.js';
+import { startBaseline, startBenchSignet } from './processes.js';
+import { loadFigures, machine, printTable, round, type Target, writeResults } from './report.js';
+import { runSoak } from './soak.js';
+import {
+  baselineSign,
+  signetBatch,
+  signetPreferWait,
+  signetSubmitAndPoll,
+  type Operation,
+} from './workloads.js';
+
+const env = (name: string, fallback: number): number => {
+  const value = Number(process.env[name]);
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+};
+const settings = {
+  durationS: env('BENCH_DURATION', 10),
+  warmupS: env('BENCH_WARMUP', 2),
+  concurrency: env('BENCH_CONCURRENCY', 16),
+  microDurationS: env('BENCH_MICRO_DURATION', 3),
+  microInFlight: env('BENCH_MICRO_IN_FLIGHT', 8),
+  batchSize: env('BENCH_BATCH', 50),
+};
+const RESULTS = fileURLToPath(new URL('results/latest.json', import.meta.url));
+const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
+
+async function measure(name: string, baseUrl: string, make: (c: KeepAliveClient) => Operation) {
+  log(
+    `${name}: ${settings.concurrency} loops, ${settings.durationS} s (+${settings.warmupS} s warm-up)`,
+  );
+  const client = new KeepAliveClient(baseUrl, settings.concurrency);
+  try {
+    const result = await closedLoop({
+      concurrency: settings.concurrency,
+      durationMs: settings.durationS * 1000,
+      warmupMs: settings.warmupS * 1000,
+      operation: make(client),
+    });
+    return loadFigures(result);
+  } finally {
+    client.close();
+  }
+}
+
+async function supported(
+  baseUrl: string,
+  token: string,
+  path: string,
+  headers: Record<string, string>,
+  body: string,
+) {
+  const client = new KeepAliveClient(baseUrl, 1);
+  try {
+    const answer = await client.send(
+      'POST',
+      path,
+      { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+      body,
+    );
+    return {
+      status: answer.status,
+      applied: answer.headers['preference-applied'],
+      body: answer.body,
+    };
+  } finally {
+    client.close();
+  }
+}
+
+async function main(): Promise<void> {
+  if (process.env.BENCH_SOAK === '1') {
+    await runSoak(log);
+    return;
+  }
+  const dir = tempDir('signet-bench-');
+  const baseline = await startBaseline();
+  const signet = await startBenchSignet(dir.path);
+  try {
+    const base = await measure('baseline', baseline.url, (c) => baselineSign(c, baseline.token));
+    const poll = await measure('signet submit+poll', signet.url, (c) =>
+      signetSubmitAndPoll(c, signet.adminToken),
+    );
+    const probe = await supported(
+      signet.url,
+      signet.adminToken,
+      '/request',
+      { prefer: 'wait=5' },
+      '{"data":1}',
+    );
+    const prefer = probe.applied
+      ? await measure('signet Prefer: wait', signet.url, (c) =>
+          signetPreferWait(c, signet.adminToken),
+        )
+      : undefined;
+    const batchProbe = await supported(
+      signet.url,
+      signet.adminToken,
+      '/requests',
+      {},
+      '{"items":[{"data":1}]}',
+    );
+    const batch =
+      batchProbe.status < 300
+        ? await measure(`signet batch of ${settings.batchSize}`, signet.url, (c) =>
+            signetBatch(c, signet.adminToken, settings.batchSize),
+          )
+        : undefined;
+
+    const sample = JSON.parse(
+      (await supported(signet.url, signet.adminToken, '/request', {}, '{"data":{"sample":true}}'))
+        .body,
+    ) as { requestId: string };
+    const status = await fetch(`${signet.url}/status/${sample.requestId}?wait=10`, {
+      headers: { authorization: `Bearer ${signet.adminToken}` },
+    });
+    const { token } = (await status.json()) as { token: string };
+    const microDir = tempDir('signet-bench-micro-');
+    const micro = await microBenchmarks({
+      durationMs: settings.microDurationS * 1000,
+      inFlight: settings.microInFlight,
+      dataDir: microDir.path,
+      signetUrl: signet.url,
+      token,
+      log,
+    }).finally(() => microDir.remove());
+
+    const best = [poll, prefer, batch]
+      .filter((x) => x !== undefined)
+      .reduce((a, b) => (b.tokensPerSec > a.tokensPerSec ? b : a));
+    const singleBest = prefer && prefer.tokensPerSec > poll.tokensPerSec ? prefer : poll;
+    const ratios = {
+      submitPollVsBaseline: round(poll.tokensPerSec / base.tokensPerSec),
+      ...(prefer ? { preferWaitVsBaseline: round(prefer.tokensPerSec / base.tokensPerSec) } : {}),
+      ...(batch
+        ? {
+            batchVsBaseline: round(batch.tokensPerSec / base.tokensPerSec),
+            batchVsSingle: round(batch.tokensPerSec / singleBest.tokensPerSec),
+          }
+        : {}),
+      signingStageVsJoseSign: round(micro.signingStage / micro.joseSign),
+      sdkVerifyVsJoseVerify: round(micro.sdkVerify / micro.joseVerify),
+    };
+    const targets: Target[] = [
+      {
+        name: 'single-request tokens/s vs baseline',
+        value: round(singleBest.tokensPerSec / base.tokensPerSec),
+        target: '>= 0.60',
+        met: singleBest.tokensPerSec / base.tokensPerSec >= 0.6,
+      },
+      {
+        name: 'p99 submit-to-token (ms) at that load',
+        value: singleBest.p99Ms,
+        target: '< 50',
+        met: singleBest.p99Ms < 50,
+      },
+      {
+        name: 'signing stage vs raw jose sign',
+        value: ratios.signingStageVsJoseSign,
+        target: '>= 0.80',
+        met: ratios.signingStageVsJoseSign >= 0.8,
+      },
+      {
+        name: 'SDK verify (cached) vs raw jose verify',
+        value: ratios.sdkVerifyVsJoseVerify,
+        target: '>= 0.80',
+        met: ratios.sdkVerifyVsJoseVerify >= 0.8,
+      },
+      ...(batch
+        ? [
+            {
+              name: 'batch vs single-request tokens/s',
+              value: round(batch.tokensPerSec / singleBest.tokensPerSec),
+              target: '>= 2',
+              met: batch.tokensPerSec / singleBest.tokensPerSec >= 2,
+            },
+          ]
+        : []),
+    ];
+
+    const row = (name: string, f: typeof base) => [
+      name,
+      f.tokensPerSec,
+      f.p50Ms,
+      f.p99Ms,
+      round(f.tokensPerSec / base.tokensPerSec),
+      f.errors,
+    ];
+    printTable('End to end (closed loop, tokens/s and submit-to-token latency)', [
+      ['workload', 'tokens/s', 'p50 ms', 'p99 ms', 'vs baseline', 'errors'],
+      row('baseline (sync Fastify + jose)', base),
+      row('signet POST + GET ?wait', poll),
+      ...(prefer ? [row('signet POST Prefer: wait', prefer)] : []),
+      ...(batch ? [row(`signet POST /requests x${settings.batchSize}`, batch)] : []),
+    ]);
+    printTable('Micro (operations/s, in this process)', [
+      ['operation', 'ops/s', 'ratio'],
+      ['jose sign (Ed25519)', round(micro.joseSign, 0), 1],
+      ['signet signing stage', round(micro.signingStage, 0), ratios.signingStageVsJoseSign],
+      [
+        'signet key validation (cached)',
+        round(micro.keyValidation, 0),
+        round(micro.keyValidation / micro.joseSign),
+      ],
+      ['jose verify (Ed25519)', round(micro.joseVerify, 0), 1],
+      [
+        `SDK verify (cached, revocation: ${micro.sdkRevocation})`,
+        round(micro.sdkVerify, 0),
+        ratios.sdkVerifyVsJoseVerify,
+      ],
+    ]);
+    printTable('Targets', [
+      ['target', 'value', 'wanted', 'met'],
+      ...targets.map((t) => [t.name, t.value, t.target, t.met ? 'yes' : 'NO']),
+    ]);
+    void best;
+    writeResults(RESULTS, {
+      at: new Date().toISOString(),
+      machine: machine(),
+      settings,
+      endToEnd: {
+        baseline: base,
+        signetSubmitPoll: poll,
+        ...(prefer ? { signetPreferWait: prefer } : {}),
+        ...(batch ? { signetBatch: batch } : {}),
+      },
+      micro,
+      ratios,
+      targets,
+    });
+    log(`figures written to ${RESULTS}`);
+  } finally {
+    await signet.stop();
+    await baseline.stop();
+    dir.remove();
+  }
+}
+
+await main();
