@@ -36,6 +36,8 @@ import { OutboundGuard } from './outbound-guard.js';
 import { RequestProcessor } from './request-processor.js';
 import { ResponseAssembler } from './response-assembler.js';
 import { RevocationList } from './revocation-list.js';
+import { KeyCacheSync } from './key-cache-sync.js';
+import { LeaderDuties } from './leader-duties.js';
 import { ServiceApi } from './service-api.js';
 import { SigningPipeline } from './signing-pipeline.js';
 
@@ -60,6 +62,8 @@ interface Components {
   health: CaHealthMonitor;
   lifecycle: KeyLifecycleScheduler;
   reconciler: CaReconciler;
+  duties: LeaderDuties;
+  keyCacheSync: KeyCacheSync;
   waiter: CompletionWaiter;
   logger: Logger;
 }
@@ -168,6 +172,7 @@ export class KeyRotationService {
       prepublishMs: config.keys.prepublish,
       retainMs: config.keys.retain,
       ...(config.keys.maxSignatures ? { maxSignatures: config.keys.maxSignatures } : {}),
+      runsDueRotations: () => store.leader.isLeader(),
     });
     const reconciler = new CaReconciler({
       cas,
@@ -180,7 +185,8 @@ export class KeyRotationService {
     });
     // A CA that comes back is caught up at once, not only at the next pass.
     health.onChange((_caId, _before, after) => {
-      if (after.healthy) void reconciler.reconcile().catch(() => undefined);
+      if (after.healthy && store.leader.isLeader())
+        void reconciler.reconcile().catch(() => undefined);
     });
 
     const processors = new Map<string, Processor>([['notarize', new NotarizeProcessor(clock)]]);
@@ -277,6 +283,31 @@ export class KeyRotationService {
       retainMs: config.keys.retain,
       logger,
     });
+    const interval = config.validation.healthInterval;
+    // Several instances on PostgreSQL: only the leader probes, reconciles and rotates on schedule.
+    const duties = new LeaderDuties(
+      store.leader,
+      [
+        {
+          name: 'ca-health-probes',
+          start: () => health.start(interval),
+          stop: () => health.stop(),
+        },
+        {
+          name: 'ca-reconciler',
+          start: () => reconciler.start(interval),
+          stop: () => reconciler.stop(),
+        },
+        { name: 'key-lifecycle', start: () => lifecycle.start(), stop: () => lifecycle.stop() },
+      ],
+      logger,
+    );
+    const keyCacheSync = new KeyCacheSync({
+      changes: store.keyChanges,
+      keys: store.keys,
+      keyManager,
+      logger,
+    });
     return new KeyRotationService({
       config,
       store,
@@ -288,6 +319,8 @@ export class KeyRotationService {
       health,
       lifecycle,
       reconciler,
+      duties,
+      keyCacheSync,
       waiter,
       logger,
     });
@@ -303,22 +336,29 @@ export class KeyRotationService {
     return this.tokens.add('admin', 'admin');
   }
 
-  /** Catches up a missed rotation (once), then runs the lifecycle, the CA probes and the worker. */
+  /**
+   * Catches up a missed rotation (once, by the leader), probes the CAs once,
+   * then runs the worker, and the singleton duties (lifecycle, CA probes,
+   * reconciliation) while this instance leads.
+   */
   async start(): Promise<void> {
-    const { keyManager, health, lifecycle, reconciler, worker, logger, config } = this.#parts;
+    const { keyManager, health, duties, keyCacheSync, worker, logger, store } = this.#parts;
+    await store.leader.start();
     const key = await keyManager.getKeyForSigning();
-    logger.info({ kid: key.record.kid }, 'signing key ready');
+    logger.info({ kid: key.record.kid, leader: store.leader.isLeader() }, 'signing key ready');
     await health.probeAll();
-    health.start(config.validation.healthInterval);
-    reconciler.start(config.validation.healthInterval);
-    lifecycle.start();
+    await duties.start();
+    keyCacheSync.start();
     worker.start();
   }
 
   /** Stops the worker (finishing or releasing leased work) and closes the store. */
   async stop(): Promise<void> {
-    const { waiter, worker, health, lifecycle, reconciler, store } = this.#parts;
+    const { waiter, worker, health, lifecycle, reconciler, store, duties, keyCacheSync } =
+      this.#parts;
     waiter.close();
+    keyCacheSync.stop();
+    await duties.stop();
     lifecycle.stop();
     await worker.stop();
     health.stop();
