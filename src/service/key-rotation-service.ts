@@ -8,6 +8,7 @@ import type { SignetConfig } from '../config/loader.js';
 import {
   type CertificateAuthority,
   type Clock,
+  type KeyBackend,
   type Processor,
   systemClock,
 } from '../domain/ports.js';
@@ -66,6 +67,7 @@ interface Components {
   keyCacheSync: KeyCacheSync;
   waiter: CompletionWaiter;
   logger: Logger;
+  keyBackend: KeyBackend;
 }
 
 export class KeyRotationService {
@@ -158,9 +160,10 @@ export class KeyRotationService {
       config.validation.required,
       logger,
     );
+    const keyBackend = createKeyBackend(config, encryption);
     const keyManager = new KeyManager({
       keys: store.keys,
-      backend: createKeyBackend(config, encryption),
+      backend: keyBackend,
       algorithm: config.keys.algorithm,
       clock,
       audit: store.audit,
@@ -309,6 +312,7 @@ export class KeyRotationService {
       logger,
     });
     return new KeyRotationService({
+      keyBackend,
       config,
       store,
       api,
@@ -354,8 +358,8 @@ export class KeyRotationService {
 
   /** Stops the worker (finishing or releasing leased work) and closes the store. */
   async stop(): Promise<void> {
-    const { waiter, worker, health, lifecycle, reconciler, store, duties, keyCacheSync } =
-      this.#parts;
+    const { waiter, worker, health, lifecycle, reconciler, store, keyBackend } = this.#parts;
+    const { duties, keyCacheSync } = this.#parts;
     waiter.close();
     keyCacheSync.stop();
     await duties.stop();
@@ -363,6 +367,7 @@ export class KeyRotationService {
     await worker.stop();
     health.stop();
     await reconciler.stop();
+    await keyBackend.close?.();
     await store.close();
   }
 }
