@@ -1,4 +1,4 @@
-import { SignetError } from '../domain/errors.js';
+import { SignetError, isSignetError } from '../domain/errors.js';
 import type { Processor } from '../domain/ports.js';
 import type { RequestEnvelope } from '../domain/types.js';
 
@@ -20,12 +20,17 @@ async function readCapped(response: Response): Promise<string> {
     if (done) break;
     size += value.byteLength;
     if (size > MAX_RESPONSE_BYTES) {
-      await reader.cancel();
+      await reader.cancel().catch(() => undefined);
       throw new SignetError('ERR_PROCESSOR_FAILED', 'upstream answer exceeds 1 MiB');
     }
     chunks.push(value);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Drops a body that will not be read, so that the connection is released. */
+async function discard(response: Response): Promise<void> {
+  await response.body?.cancel().catch(() => undefined);
 }
 
 /** POSTs the request data to the configured upstream and signs the JSON it answers. */
@@ -41,23 +46,44 @@ export class HttpUpstreamProcessor implements Processor {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-signet-request-id': envelope.requestId },
         body: JSON.stringify(envelope.data),
-        redirect: 'error',
+        // Redirects are never followed; 'manual' lets us tell one apart from a network error.
+        redirect: 'manual',
+        // Covers the whole exchange, body included.
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
     } catch (err) {
       throw new SignetError(
         'ERR_PROCESSOR_FAILED',
         `upstream unreachable: ${(err as Error).name}`,
-        {
-          retryable: true,
-        },
+        { retryable: true, cause: err },
       );
     }
-    const text = await readCapped(response);
+    if (response.status >= 300 && response.status < 400) {
+      await discard(response);
+      // A configuration problem, not a transient one: retrying cannot help.
+      throw new SignetError(
+        'ERR_PROCESSOR_FAILED',
+        `upstream answered a redirect (${response.status}); redirects are not followed`,
+      );
+    }
     if (!response.ok) {
+      // The status decides; an error body (however large) is not read.
+      await discard(response);
       throw new SignetError('ERR_PROCESSOR_FAILED', `upstream answered ${response.status}`, {
         retryable: response.status >= 500 || response.status === 429,
       });
+    }
+    let text: string;
+    try {
+      text = await readCapped(response);
+    } catch (err) {
+      if (isSignetError(err)) throw err;
+      // Timed out or cut off in the middle of the answer: transient.
+      throw new SignetError(
+        'ERR_PROCESSOR_FAILED',
+        `upstream answer interrupted: ${(err as Error).name}`,
+        { retryable: true, cause: err },
+      );
     }
     try {
       return JSON.parse(text) as unknown;
