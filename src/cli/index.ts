@@ -1,9 +1,8 @@
 import { Command, CommanderError } from 'commander';
-import { isSignetError } from '../domain/errors.js';
+import { SignetError, isSignetError } from '../domain/errors.js';
 import { verifyAuditChain } from '../store/audit-verify.js';
 import { withService } from './context.js';
 import { registerKeyCommands } from './keys.js';
-import { serve } from './serve.js';
 
 function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('signet')
@@ -14,7 +13,11 @@ function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('serve')
     .description('start the service (what `npm start` runs)')
-    .action(async () => setExit(await serve()));
+    // Loaded on demand: the HTTP stack is not needed by the other commands.
+    .action(async () => {
+      const { serve } = await import('./serve.js');
+      setExit(await serve());
+    });
 
   const clients = program.command('clients').description('manage API clients');
   clients
@@ -23,7 +26,10 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--role <role>', 'client or admin', 'client')
     .action(async (id: string, options: { role: string }) => {
       if (options.role !== 'client' && options.role !== 'admin') {
-        throw new Error(`--role must be client or admin, not "${options.role}"`);
+        throw new SignetError(
+          'ERR_VALIDATION',
+          `--role must be client or admin, not "${options.role}"`,
+        );
       }
       const role = options.role;
       const token = await withService(async (service) => {

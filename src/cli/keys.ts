@@ -1,4 +1,5 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
+import { REVOCATION_REASONS } from '../http/schemas.js';
 import { withService } from './context.js';
 
 export function registerKeyCommands(program: Command): void {
@@ -47,7 +48,12 @@ export function registerKeyCommands(program: Command): void {
   keys
     .command('revoke <kid>')
     .description('revoke a key everywhere; rotates first if it is the active key')
-    .option('--reason <reason>', 'revocation reason', 'keyCompromise')
+    // The same reasons as POST /revoke: they end up in OCSP answers and the revocation list.
+    .addOption(
+      new Option('--reason <reason>', 'revocation reason')
+        .choices(REVOCATION_REASONS)
+        .default('keyCompromise'),
+    )
     .action(async (kid: string, options: { reason: string }) => {
       const { activeKid } = await withService((service) =>
         service.keyManager.revoke(kid, options.reason, 'cli'),
