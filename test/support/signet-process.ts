@@ -23,6 +23,8 @@ export interface SignetProcess {
   adminToken: string;
   child: ChildProcess;
   output(): string;
+  /** What the process wrote on stderr only. */
+  stderr(): string;
   stop(): Promise<number | null>;
   kill9(): Promise<void>;
 }
@@ -32,6 +34,8 @@ export interface StartOptions {
   port?: number;
   env?: Record<string, string>;
   adminToken?: string;
+  /** false: leave SIGNET_ADMIN_TOKEN unset, so the server generates one (adminToken is then ''). */
+  seedAdminToken?: boolean;
   /** Wait for /health to answer 200 (false: return once the port answers at all). */
   healthy?: boolean;
 }
@@ -61,24 +65,33 @@ export function runCli(
 /** Starts `signet serve` as a real process on a temporary data dir and a free port. */
 export async function startSignet(options: StartOptions): Promise<SignetProcess> {
   const port = options.port ?? (await freePort());
-  const adminToken = options.adminToken ?? `sig_${randomBytes(24).toString('base64url')}`;
+  const seed = options.seedAdminToken ?? true;
+  const adminToken = seed
+    ? (options.adminToken ?? `sig_${randomBytes(24).toString('base64url')}`)
+    : '';
   const url = `http://127.0.0.1:${port}`;
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    SIGNET_DATA_DIR: options.dataDir,
+    SIGNET_PORT: String(port),
+    SIGNET_HOST: '127.0.0.1',
+    SIGNET_ADMIN_TOKEN: adminToken,
+    SIGNET_LOG_LEVEL: 'warn',
+    ...options.env,
+  };
+  if (!seed) delete env.SIGNET_ADMIN_TOKEN;
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve'], {
     cwd: ROOT,
-    env: {
-      ...process.env,
-      SIGNET_DATA_DIR: options.dataDir,
-      SIGNET_PORT: String(port),
-      SIGNET_HOST: '127.0.0.1',
-      SIGNET_ADMIN_TOKEN: adminToken,
-      SIGNET_LOG_LEVEL: 'warn',
-      ...options.env,
-    },
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    stderr += chunk.toString();
+  });
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => resolve(code)),
   );
@@ -104,6 +117,7 @@ export async function startSignet(options: StartOptions): Promise<SignetProcess>
     adminToken,
     child,
     output: () => output,
+    stderr: () => stderr,
     stop: async () => {
       child.kill('SIGTERM');
       return exited;
