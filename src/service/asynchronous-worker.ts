@@ -30,6 +30,9 @@ export interface WorkerOptions {
 
 /** How long an idle worker sleeps at most before looking again (work from other processes). */
 const IDLE_RECHECK_MS = 1000;
+/** After a failed claim (e.g. the database is down) the worker waits 250 ms, doubling up to 5 s. */
+const CLAIM_RETRY_MS = 250;
+const CLAIM_RETRY_MAX_MS = 5_000;
 /** A completion refused because the key was revoked meanwhile is signed again, this many times. */
 const MAX_RESIGN = 3;
 
@@ -40,6 +43,7 @@ export class AsynchronousWorker {
   #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
   #unsubscribe: (() => void) | undefined;
+  #claimFailures = 0;
 
   constructor(private readonly options: WorkerOptions) {}
 
@@ -59,7 +63,10 @@ export class AsynchronousWorker {
     await this.#loop;
     const grace = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
     await Promise.race([Promise.allSettled([...this.#inFlight]), grace]);
-    await this.options.queue.releaseAll(this.options.owner);
+    // If the store is down, the leases simply expire and any instance takes the work again.
+    await this.options.queue.releaseAll(this.options.owner).catch((err: unknown) => {
+      this.options.logger.warn({ err }, 'could not release leases; they will expire');
+    });
   }
 
   private async run(): Promise<void> {
@@ -74,7 +81,19 @@ export class AsynchronousWorker {
             this.options.leaseMs,
           );
         } catch (err) {
-          this.options.logger.error({ err }, 'claiming work failed');
+          this.#claimFailures++;
+          this.options.logger.error(
+            { err, failures: this.#claimFailures },
+            'claiming work failed; retrying with backoff',
+          );
+          await this.sleep(
+            Math.min(CLAIM_RETRY_MAX_MS, CLAIM_RETRY_MS * 2 ** (this.#claimFailures - 1)),
+          );
+          continue;
+        }
+        if (this.#claimFailures > 0) {
+          this.options.logger.info({ failures: this.#claimFailures }, 'claiming work again');
+          this.#claimFailures = 0;
         }
       }
       for (const item of claimed) this.track(this.process(item));
