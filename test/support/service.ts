@@ -13,8 +13,12 @@ export interface TestService {
   close(): Promise<void>;
 }
 
-/** A real KeyRotationService on a temporary SQLite file, configured by `yaml`. */
-export async function createTestService(yaml = '', clock?: Clock): Promise<TestService> {
+/** A real KeyRotationService on a temporary SQLite file, configured by `yaml` (and `env`). */
+export async function createTestService(
+  yaml = '',
+  clock?: Clock,
+  env: Record<string, string> = {},
+): Promise<TestService> {
   const dir = tempDir();
   const configPath = join(dir.path, 'signet.yaml');
   writeFileSync(configPath, yaml);
@@ -22,6 +26,7 @@ export async function createTestService(yaml = '', clock?: Clock): Promise<TestS
     SIGNET_CONFIG: configPath,
     SIGNET_DATA_DIR: dir.path,
     SIGNET_MASTER_KEY: randomBytes(32).toString('base64'),
+    ...env,
   });
   const service = await KeyRotationService.create(config, {
     logger: pino({ level: 'silent' }),
