@@ -1,11 +1,12 @@
-import { createHash, createPublicKey } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { compactVerify, decodeProtectedHeader } from 'jose';
 import { SignetError } from '../domain/errors.js';
 import type { CertificateAuthority, CertificateRepository, Clock } from '../domain/ports.js';
 import { ALGORITHMS, type Algorithm, type IssuedCertificate } from '../domain/types.js';
 import type { CaHealthMonitor } from './ca-health.js';
-import { validateChain } from './chain.js';
+import { ValidatedChainCache } from './chain-cache.js';
 import type { CrlChecker } from './crl-client.js';
+import { leafPublicKey } from './leaf-keys.js';
 import type { OcspCache } from './ocsp-cache.js';
 import type { OcspResult } from './ocsp-client.js';
 import { RevocationStatus } from './revocation-status.js';
@@ -42,6 +43,8 @@ interface Failure {
 /** Validates signing keys against the configured CAs, in order, failing over when one is down. */
 export class CAValidator {
   readonly #status: RevocationStatus;
+  /** A key's chain is validated once per validity window, not once per signature. */
+  readonly #chains = new ValidatedChainCache();
 
   constructor(private readonly options: CAValidatorOptions) {
     this.#status = new RevocationStatus({
@@ -93,7 +96,7 @@ export class CAValidator {
         fail(`the JWS kid does not match the certificate from ${ca.caId}`);
       }
       try {
-        await compactVerify(jws, createPublicKey(ca.leafPem), { algorithms: [alg] });
+        await compactVerify(jws, leafPublicKey(ca.leafPem), { algorithms: [alg] });
       } catch (err) {
         fail(`the signature does not verify with the certificate from ${ca.caId}`, err);
       }
@@ -119,7 +122,7 @@ export class CAValidator {
     let status: OcspResult;
     try {
       const at = this.options.clock.now();
-      const { path } = await validateChain({
+      const { path } = await this.#chains.validate({
         chainPem: certificate.chainPem,
         rootsPem: roots,
         at,
