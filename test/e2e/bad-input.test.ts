@@ -1,0 +1,674 @@
+import { writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSignet, type SignetProcess } from '../support/signet-process.js';
+import { tempDir } from '../support/temp.js';
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  instance: string;
+  errors?: { field: string; message: string }[];
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+
+/** A raw HTTP request: the path is sent exactly as given (fetch would normalise `..`). */
+function send(
+  base: string,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: string | Buffer,
+): Promise<Answer> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: hostname, port, method, path, headers, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          text: Buffer.concat(chunks).toString('utf8'),
+        }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Bytes written on a fresh socket; resolves with everything the server answered. */
+function sendRaw(base: string, bytes: string | Buffer): Promise<string> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.end(bytes));
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
+
+function problemOf(answer: Answer): Problem {
+  expect(answer.headers['content-type']).toMatch(/^application\/problem\+json\b/);
+  const problem = JSON.parse(answer.text) as Problem;
+  expect(problem.status).toBe(answer.status);
+  expect(problem.code).toMatch(/^ERR_[A-Z_]+$/);
+  expect(problem.type).toBe(`urn:signet:error:${problem.code}`);
+  expect(typeof problem.detail).toBe('string');
+  return problem;
+}
+
+/** A small deterministic PRNG, so that a failing barrage can be replayed. */
+function mulberry32(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const UUID_0 = '00000000-0000-4000-8000-000000000000';
+
+describe('bad input against a real server', () => {
+  const dir = tempDir();
+  let signet: SignetProcess;
+  let admin: Record<string, string>;
+  let json: Record<string, string>;
+
+  beforeAll(async () => {
+    const configPath = join(dir.path, 'signet.yaml');
+    // The limiter is tested on its own below; here it must not mask other answers.
+    writeFileSync(configPath, 'server: { rateLimit: { max: 100000 } }\n');
+    signet = await startSignet({ dataDir: dir.path, env: { SIGNET_CONFIG: configPath } });
+    admin = { authorization: `Bearer ${signet.adminToken}` };
+    json = { ...admin, 'content-type': 'application/json' };
+  });
+  afterAll(async () => {
+    await signet?.stop();
+    agent.destroy();
+    dir.remove();
+  });
+
+  // [name, method, path, headers (a record is added to the admin's), body, status, code]
+  type Case = [
+    string,
+    string,
+    string,
+    'json' | 'admin' | 'none' | 'anonymous' | Record<string, string>,
+    string | undefined,
+    number,
+    string,
+  ];
+  const big = JSON.stringify({ data: 'x'.repeat(70 * 1024) });
+  const cases: Case[] = [
+    ['malformed JSON', 'POST', '/request', 'json', '{"data":', 400, 'ERR_VALIDATION'],
+    ['empty body', 'POST', '/request', 'json', '', 400, 'ERR_VALIDATION'],
+    ['top-level array', 'POST', '/request', 'json', '[]', 400, 'ERR_VALIDATION'],
+    ['top-level string', 'POST', '/request', 'json', '"data"', 400, 'ERR_VALIDATION'],
+    ['missing data', 'POST', '/request', 'json', '{}', 400, 'ERR_VALIDATION'],
+    ['unknown field', 'POST', '/request', 'json', '{"data":1,"extra":true}', 400, 'ERR_VALIDATION'],
+    [
+      'processor of the wrong type',
+      'POST',
+      '/request',
+      'json',
+      '{"data":1,"processor":5}',
+      400,
+      'ERR_VALIDATION',
+    ],
+    [
+      'processor with a path',
+      'POST',
+      '/request',
+      'json',
+      '{"data":1,"processor":"../x"}',
+      400,
+      'ERR_VALIDATION',
+    ],
+    [
+      'callbackUrl of the wrong type',
+      'POST',
+      '/request',
+      'json',
+      '{"data":1,"callbackUrl":[]}',
+      400,
+      'ERR_VALIDATION',
+    ],
+    [
+      'callbackUrl not a URL',
+      'POST',
+      '/request',
+      'json',
+      '{"data":1,"callbackUrl":"not a url"}',
+      400,
+      'ERR_VALIDATION',
+    ],
+    [
+      '__proto__ key',
+      'POST',
+      '/request',
+      'json',
+      '{"data":1,"__proto__":{"admin":true}}',
+      400,
+      'ERR_VALIDATION',
+    ],
+    [
+      'nested __proto__',
+      'POST',
+      '/request',
+      'json',
+      '{"data":{"__proto__":{"admin":true}}}',
+      400,
+      'ERR_VALIDATION',
+    ],
+    [
+      'constructor.prototype',
+      'POST',
+      '/request',
+      'json',
+      '{"data":{"constructor":{"prototype":{"x":1}}}}',
+      400,
+      'ERR_VALIDATION',
+    ],
+    ['body over 64 KiB', 'POST', '/request', 'json', big, 413, 'ERR_BODY_TOO_LARGE'],
+    [
+      'text/plain',
+      'POST',
+      '/request',
+      { 'content-type': 'text/plain' },
+      '{"data":1}',
+      415,
+      'ERR_UNSUPPORTED_MEDIA_TYPE',
+    ],
+    [
+      'form',
+      'POST',
+      '/request',
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      'data=1',
+      415,
+      'ERR_UNSUPPORTED_MEDIA_TYPE',
+    ],
+    [
+      'no content type',
+      'POST',
+      '/request',
+      'admin',
+      '{"data":1}',
+      415,
+      'ERR_UNSUPPORTED_MEDIA_TYPE',
+    ],
+    [
+      'Idempotency-Key too long',
+      'POST',
+      '/request',
+      { 'content-type': 'application/json', 'idempotency-key': 'k'.repeat(256) },
+      '{"data":1}',
+      400,
+      'ERR_VALIDATION',
+    ],
+    [
+      'Idempotency-Key not ASCII',
+      'POST',
+      '/request',
+      { 'content-type': 'application/json', 'idempotency-key': 'cl\u00e9' },
+      '{"data":1}',
+      400,
+      'ERR_VALIDATION',
+    ],
+    [
+      'unknown processor',
+      'POST',
+      '/request',
+      'json',
+      '{"data":1,"processor":"nope"}',
+      422,
+      'ERR_UNKNOWN_PROCESSOR',
+    ],
+    ['no token', 'POST', '/request', 'anonymous', '{"data":1}', 401, 'ERR_UNAUTHENTICATED'],
+    [
+      'oversized token',
+      'POST',
+      '/request',
+      { authorization: `Bearer ${'x'.repeat(4000)}`, 'content-type': 'application/json' },
+      '{"data":1}',
+      401,
+      'ERR_UNAUTHENTICATED',
+    ],
+    [
+      'Basic auth',
+      'POST',
+      '/request',
+      { authorization: 'Basic YTpi', 'content-type': 'application/json' },
+      '{"data":1}',
+      401,
+      'ERR_UNAUTHENTICATED',
+    ],
+    [
+      'status: encoded traversal',
+      'GET',
+      '/status/..%2F..',
+      'admin',
+      undefined,
+      400,
+      'ERR_VALIDATION',
+    ],
+    ['status: NUL', 'GET', '/status/%00', 'admin', undefined, 400, 'ERR_VALIDATION'],
+    [
+      'status: very long id',
+      'GET',
+      `/status/${'a'.repeat(5000)}`,
+      'admin',
+      undefined,
+      400,
+      'ERR_VALIDATION',
+    ],
+    [
+      'status: long id',
+      'GET',
+      `/status/${'a'.repeat(150)}`,
+      'admin',
+      undefined,
+      400,
+      'ERR_VALIDATION',
+    ],
+    [
+      'status: unicode',
+      'GET',
+      `/status/${encodeURIComponent('✓😀')}`,
+      'admin',
+      undefined,
+      400,
+      'ERR_VALIDATION',
+    ],
+    [
+      'status: bad percent-encoding',
+      'GET',
+      '/status/%ZZ',
+      'admin',
+      undefined,
+      400,
+      'ERR_VALIDATION',
+    ],
+    [
+      'status: SQL',
+      'GET',
+      `/status/${encodeURIComponent("' or 1=1 --")}`,
+      'admin',
+      undefined,
+      400,
+      'ERR_VALIDATION',
+    ],
+    ['status: unknown uuid', 'GET', `/status/${UUID_0}`, 'admin', undefined, 404, 'ERR_NOT_FOUND'],
+    [
+      'status: wait not a number',
+      'GET',
+      `/status/${UUID_0}?wait=abc`,
+      'admin',
+      undefined,
+      400,
+      'ERR_VALIDATION',
+    ],
+    [
+      'status: negative wait',
+      'GET',
+      `/status/${UUID_0}?wait=-1`,
+      'admin',
+      undefined,
+      400,
+      'ERR_VALIDATION',
+    ],
+    [
+      'status: fractional wait',
+      'GET',
+      `/status/${UUID_0}?wait=1.5`,
+      'admin',
+      undefined,
+      400,
+      'ERR_VALIDATION',
+    ],
+    [
+      'status: wait over the maximum',
+      'GET',
+      `/status/${UUID_0}?wait=99999`,
+      'admin',
+      undefined,
+      400,
+      'ERR_VALIDATION',
+    ],
+    [
+      'certs: dot-dot traversal',
+      'GET',
+      '/certs/../../etc/passwd',
+      'none',
+      undefined,
+      404,
+      'ERR_NOT_FOUND',
+    ],
+    [
+      'certs: encoded traversal',
+      'GET',
+      '/certs/..%2F..%2Fetc%2Fpasswd/local-a.pem',
+      'none',
+      undefined,
+      400,
+      'ERR_VALIDATION',
+    ],
+    [
+      'certs: upper-case CA',
+      'GET',
+      '/certs/abc/UPPER.pem',
+      'none',
+      undefined,
+      400,
+      'ERR_VALIDATION',
+    ],
+    [
+      'certs: unknown kid',
+      'GET',
+      '/certs/abc/local-a.pem',
+      'none',
+      undefined,
+      404,
+      'ERR_NOT_FOUND',
+    ],
+    ['cas: upper-case id', 'GET', '/cas/UPPER/root.pem', 'none', undefined, 400, 'ERR_VALIDATION'],
+    ['cas: NUL', 'GET', '/cas/%00/root.pem', 'none', undefined, 400, 'ERR_VALIDATION'],
+    [
+      'cas: traversal',
+      'GET',
+      '/cas/..%2F..%2Fetc/root.pem',
+      'none',
+      undefined,
+      400,
+      'ERR_VALIDATION',
+    ],
+    ['cas: unknown id', 'GET', '/cas/nope/root.pem', 'none', undefined, 404, 'ERR_NOT_FOUND'],
+    ['revoke: long kid', 'POST', `/revoke/${'k'.repeat(300)}`, 'json', '{}', 400, 'ERR_VALIDATION'],
+    ['revoke: odd kid', 'POST', '/revoke/bad$kid', 'json', '{}', 400, 'ERR_VALIDATION'],
+    [
+      'revoke: unknown reason',
+      'POST',
+      '/revoke/somekid',
+      'json',
+      '{"reason":"bogus"}',
+      400,
+      'ERR_VALIDATION',
+    ],
+    ['revoke: unknown kid', 'POST', '/revoke/somekid', 'json', '{}', 404, 'ERR_KEY_NOT_FOUND'],
+    ['unknown path', 'GET', '/etc/passwd', 'none', undefined, 404, 'ERR_NOT_FOUND'],
+    ['unknown method', 'DELETE', '/request', 'admin', undefined, 404, 'ERR_NOT_FOUND'],
+  ];
+
+  function headersFor(spec: Case[3]): Record<string, string> {
+    if (spec === 'json') return json;
+    if (spec === 'admin') return admin;
+    if (spec === 'none') return {};
+    if (spec === 'anonymous') return { 'content-type': 'application/json' };
+    return { ...admin, ...spec };
+  }
+
+  let before = '';
+  const beforeData = { order: 'before', text: 'naïve 🍣 \u0000 "quoted" \\', n: [0, -1.5, 1e21] };
+
+  it('accepts a request before the barrage (checked after it)', async () => {
+    const answer = await send(
+      signet.url,
+      'POST',
+      '/request',
+      json,
+      JSON.stringify({ data: beforeData }),
+    );
+    expect(answer.status).toBe(202);
+    before = (JSON.parse(answer.text) as { requestId: string }).requestId;
+  });
+
+  it.each(cases)('%s → %s %s %s', async (_name, method, path, spec, body, status, code) => {
+    const answer = await send(signet.url, method, path, headersFor(spec), body);
+    expect(answer.status).toBe(status);
+    const problem = problemOf(answer);
+    expect(problem.code).toBe(code);
+    if (status >= 400 && status < 500) expect(problem.detail).not.toBe('');
+    expect(answer.text).not.toMatch(/root:|at \w+ \(/); // no file contents, no stack traces
+  });
+
+  // BUG (reported, src/service/request-processor.ts): the fingerprint's canonicalize() throws on
+  // these, which surfaces as a 500. They are well-formed JSON that RFC 8785 cannot canonicalize,
+  // so a 400 is due. `it.fails` keeps the suite green until then: flip to `it` once fixed.
+  it.fails.each([
+    ['a number that overflows to Infinity', '{"data":1e400}'],
+    ['a lone surrogate', '{"data":"\\ud800"}'],
+    ['5000-deep objects', `{"data":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}`],
+    ['20000-deep arrays', `{"data":${'['.repeat(20000)}${']'.repeat(20000)}}`],
+  ])('data that cannot be canonicalized (%s) → 400 ERR_VALIDATION', async (_name, body) => {
+    const answer = await send(signet.url, 'POST', '/request', json, body);
+    expect(answer.status).toBe(400);
+    expect(problemOf(answer).code).toBe('ERR_VALIDATION');
+  });
+
+  // BUG (reported, src/http/app.ts): errors raised by Node's HTTP parser go to Fastify's default
+  // clientError handler: application/json without `code`, and no `Connection: close`.
+  it.fails.each([
+    [
+      'a raw non-ASCII byte in the path',
+      Buffer.from('GET /status/\xe9 HTTP/1.1\r\nHost: x\r\n\r\n', 'latin1'),
+      400,
+    ],
+    [
+      'a header block over the limit',
+      `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+      431,
+    ],
+    ['a garbage request line', 'GARBAGE\r\n\r\n', 400],
+    [
+      'Content-Length with Transfer-Encoding',
+      'POST /request HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      400,
+    ],
+  ])(
+    'a request the HTTP parser refuses (%s) is still problem+json',
+    async (_name, bytes, status) => {
+      const answer = await sendRaw(signet.url, bytes);
+      expect(answer).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
+      expect(answer).toMatch(/\r\ncontent-type: application\/problem\+json/i);
+      expect(answer).toMatch(/"code":"ERR_[A-Z_]+"/);
+    },
+  );
+
+  it('the body limit is 64 KiB exactly', async () => {
+    const sized = (bytes: number): string => {
+      const frame = JSON.stringify({ data: '' });
+      return JSON.stringify({ data: 'y'.repeat(bytes - frame.length) });
+    };
+    expect(Buffer.byteLength(sized(64 * 1024))).toBe(64 * 1024);
+    const atLimit = await send(signet.url, 'POST', '/request', json, sized(64 * 1024));
+    expect(atLimit.status).toBe(202);
+    const over = await send(signet.url, 'POST', '/request', json, sized(64 * 1024 + 1));
+    expect(over.status).toBe(413);
+    expect(problemOf(over).code).toBe('ERR_BODY_TOO_LARGE');
+  });
+
+  it('names the offending field of a body that fails the schema', async () => {
+    const answer = await send(signet.url, 'POST', '/request', json, '{"data":1,"extra":true}');
+    expect(problemOf(answer).errors).toEqual([{ field: 'body/extra', message: 'is not allowed' }]);
+  });
+
+  it('survives a few hundred generated bad requests, then still serves and signs faithfully', async () => {
+    const seed = Date.now() % 100_000;
+    const random = mulberry32(seed);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+    const junk = (max: number): string =>
+      Array.from({ length: 1 + Math.floor(random() * max) }, () =>
+        String.fromCharCode(Math.floor(random() * 0xd7ff)),
+      ).join('');
+    const pathJunk = (): string => encodeURIComponent(junk(40)).replace(/%25/g, '%');
+
+    const generators: (() => [string, string, Record<string, string>, string | undefined])[] = [
+      () => ['POST', '/request', json, junk(200)],
+      () => ['POST', '/request', json, `{"data":${JSON.stringify(junk(20))}`],
+      () => ['POST', '/request', json, JSON.stringify(pick([1, 'x', null, [], [{}], true]))],
+      () => ['POST', '/request', json, JSON.stringify({ data: 1, [junk(8)]: junk(8) })],
+      () => [
+        'POST',
+        '/request',
+        json,
+        JSON.stringify({ data: 1, processor: pick([1, [], {}, '', junk(100)]) }),
+      ],
+      () => [
+        'POST',
+        '/request',
+        json,
+        JSON.stringify({ data: 1, callbackUrl: pick([1, junk(30), 'ftp://x']) }),
+      ],
+      () => [
+        'POST',
+        '/request',
+        { ...json, 'idempotency-key': 'k'.repeat(256 + Math.floor(random() * 500)) },
+        '{"data":1}',
+      ],
+      () => [
+        'POST',
+        '/request',
+        {
+          ...admin,
+          'content-type': pick([
+            'text/plain',
+            'text/xml',
+            'application/jsonp',
+            'multipart/form-data; boundary=x',
+          ]),
+        },
+        '{"data":1}',
+      ],
+      () => [
+        'POST',
+        '/request',
+        {
+          authorization: `Bearer ${pick(['', 'x', junk(10)]).replace(/[^\x21-\x7e]/g, 'z')}`,
+          'content-type': 'application/json',
+        },
+        '{"data":1}',
+      ],
+      () => ['GET', `/status/${pathJunk()}`, admin, undefined],
+      () => [
+        'GET',
+        `/status/${pick(['..', '%2e%2e', '.%00.', '%c0%af'])}${pathJunk()}`,
+        admin,
+        undefined,
+      ],
+      () => ['GET', `/certs/${pathJunk()}/${pathJunk()}.pem`, {}, undefined],
+      () => ['GET', `/cas/${pathJunk()}/root.pem`, {}, undefined],
+      () => ['POST', `/revoke/${pathJunk()}`, json, JSON.stringify({ reason: junk(10) })],
+      () => ['GET', `/${pathJunk()}/${pathJunk()}`, {}, undefined],
+    ];
+
+    const requests = Array.from({ length: 300 }, () => pick(generators)());
+    // Keep a few oversized bodies in the mix.
+    for (let i = 0; i < 5; i++) requests.push(['POST', '/request', json, big]);
+    const failures: string[] = [];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < requests.length) {
+        const [method, path, headers, body] = requests[next++] as (typeof requests)[number];
+        const answer = await send(signet.url, method, path, headers, body);
+        const problem = /^application\/problem\+json/.test(String(answer.headers['content-type']))
+          ? (JSON.parse(answer.text) as Problem)
+          : undefined;
+        if (
+          answer.status < 400 ||
+          answer.status >= 500 ||
+          problem?.status !== answer.status ||
+          !/^ERR_[A-Z_]+$/.test(problem.code)
+        ) {
+          failures.push(
+            `${method} ${path.slice(0, 80)} → ${answer.status} ${answer.text.slice(0, 120)}`,
+          );
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 12 }, worker));
+    expect(failures, `seed ${seed}`).toEqual([]);
+
+    const health = await fetch(`${signet.url}/health`);
+    expect(health.status).toBe(200);
+
+    const jwks = createRemoteJWKSet(new URL(`${signet.url}/.well-known/jwks.json`));
+    const completed = async (id: string): Promise<Record<string, unknown>> => {
+      const status = await fetch(`${signet.url}/status/${id}?wait=20`, { headers: admin });
+      const view = (await status.json()) as { status: string; token: string };
+      expect(view.status).toBe('completed');
+      const { payload } = await jwtVerify(view.token, jwks, { issuer: signet.url });
+      expect(payload.jti).toBe(id);
+      return payload as Record<string, unknown>;
+    };
+
+    const afterData = { order: 'after', list: [{ z: 1, a: 2 }, 'ü', null, true], big: 2 ** 52 };
+    const submitted = await fetch(`${signet.url}/request`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ data: afterData }),
+    });
+    expect(submitted.status).toBe(202);
+    const after = ((await submitted.json()) as { requestId: string }).requestId;
+    expect((await completed(after)).data).toMatchObject({ request: afterData });
+    expect((await completed(before)).data).toMatchObject({ request: beforeData });
+  });
+});
+
+describe('rate limit', () => {
+  const dir = tempDir();
+  let signet: SignetProcess;
+  beforeAll(async () => {
+    const configPath = join(dir.path, 'signet.yaml');
+    writeFileSync(configPath, 'server: { rateLimit: { max: 5, window: PT10S } }\n');
+    signet = await startSignet({ dataDir: dir.path, env: { SIGNET_CONFIG: configPath } });
+  });
+  afterAll(async () => {
+    await signet?.stop();
+    dir.remove();
+  });
+
+  it('answers 429 problem+json with Retry-After once a client has spent its budget', async () => {
+    const headers = {
+      authorization: `Bearer ${signet.adminToken}`,
+      'content-type': 'application/json',
+    };
+    const statuses: number[] = [];
+    let limited: Response | undefined;
+    for (let i = 0; i < 7; i++) {
+      const response = await fetch(`${signet.url}/request`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ data: { i } }),
+      });
+      statuses.push(response.status);
+      if (response.status === 429) limited ??= response;
+      else await response.arrayBuffer();
+    }
+    expect(statuses).toEqual([202, 202, 202, 202, 202, 429, 429]);
+    expect(limited?.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const retryAfter = Number(limited?.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(10);
+    const problem = (await limited?.json()) as Problem;
+    expect(problem).toMatchObject({ status: 429, code: 'ERR_RATE_LIMITED' });
+  });
+});
