@@ -47,6 +47,24 @@ export function acquireModule(path: string): PKCS11 {
   return library;
 }
 
+/**
+ * Finalizes and initializes the module again, so that it looks for its tokens
+ * anew (SoftHSM, like many modules, scans for tokens only in C_Initialize).
+ * Only done for a sole user: it ends every session of the module in this process.
+ * Returns false when it was not done; throws when C_Initialize fails.
+ */
+export function reinitializeModule(path: string): boolean {
+  const entry = loaded.get(path);
+  if (!entry || entry.users !== 1) return false;
+  try {
+    entry.library.C_Finalize();
+  } catch {
+    // Already finalized (an earlier attempt failed half-way): initializing is what matters.
+  }
+  entry.library.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
+  return true;
+}
+
 export function releaseModule(path: string): void {
   const entry = loaded.get(path);
   if (!entry) return;

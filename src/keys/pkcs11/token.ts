@@ -1,7 +1,7 @@
 import pkcs11js, { type Attribute, type Handle, type PKCS11 } from 'pkcs11js';
 import { SignetError } from '../../domain/errors.js';
 import type { Algorithm, PublicJwk } from '../../domain/types.js';
-import { acquireModule, releaseModule } from './loaded-modules.js';
+import { acquireModule, reinitializeModule, releaseModule } from './loaded-modules.js';
 import { mechanismName, TOKEN_ALGORITHMS } from './token-algorithms.js';
 import {
   hsmUnavailable,
@@ -203,7 +203,14 @@ export class Pkcs11Token {
     if (this.#connection) return this.#connection;
     this.#library ??= acquireModule(this.options.module);
     const library = this.#library;
-    const slot = this.findSlot(library);
+    let slot: Handle;
+    try {
+      slot = this.findSlot(library);
+    } catch (err) {
+      // The token may be back after being removed: let the module look again, once.
+      if (!this.reinitialize()) throw err;
+      slot = this.findSlot(library);
+    }
     let session: Handle;
     try {
       session = library.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
@@ -220,6 +227,18 @@ export class Pkcs11Token {
     }
     this.#connection = { library, slot, session };
     return this.#connection;
+  }
+
+  private reinitialize(): boolean {
+    const { module } = this.options;
+    try {
+      return reinitializeModule(module);
+    } catch (err) {
+      throw hsmUnavailable(
+        `PKCS#11 token '${this.label}' is unreachable: module ${module} cannot be initialized`,
+        err,
+      );
+    }
   }
 
   private loginFailure(err: unknown): SignetError {
