@@ -44,7 +44,13 @@ export class Certification {
     const kid = key.record.kid;
     let csr: Promise<string> | undefined;
     const csrPem = () =>
-      (csr ??= createCsr({ kid, privateKey: key.privateKey, publicKey: key.publicKey }));
+      (csr ??= createCsr({
+        kid,
+        privateKey: key.privateKey,
+        publicKey: key.publicKey,
+        // A key held in a token signs its CSR there.
+        ...(key.sign ? { sign: key.sign.bind(key) } : {}),
+      }));
     const outcomes = await Promise.allSettled(cas.map((ca) => this.#certifyAt(ca, kid, csrPem)));
     const result: CertificationOutcome = { certified: [], failures: [] };
     outcomes.forEach((outcome, index) => {
