@@ -1,13 +1,45 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  Kysely,
+  SqliteDialect,
+  type SqliteDialectConfig,
+  SqliteDriver,
+} from 'kysely';
 import { AlwaysLeader } from './always-leader.js';
 import { InProcessKeyChanges } from './in-process-key-changes.js';
 import { InProcessNotifier } from './in-process-notifier.js';
 import type { StoreBackend } from './postgres-backend.js';
 import type { Database } from './schema.js';
 import { sqliteDialect } from './store-dialect.js';
+
+/**
+ * Transactions take SQLite's write lock when they begin (BEGIN IMMEDIATE), waiting up to the
+ * busy timeout. A deferred transaction that reads and then writes fails at once with "database
+ * is locked" when another process (e.g. the CLI beside the server) wrote in between.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+}
 
 /** SQLite: one file, one process; notifications stay in the process and it always leads. */
 export function openSqliteBackend(path: string): StoreBackend {
@@ -18,7 +50,7 @@ export function openSqliteBackend(path: string): StoreBackend {
   database.pragma('synchronous = NORMAL');
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) });
   const keyChanges = new InProcessKeyChanges();
   return {
     db,

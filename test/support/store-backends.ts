@@ -8,7 +8,11 @@ import { tempDir } from './temp.js';
 export interface StoreFixture {
   /** Empties the database and opens a store on it. */
   fresh(clock: Clock): Promise<Store>;
-  /** Opens one more store on the same database: another process, or another instance. */
+  /**
+   * Another instance on the same database. PostgreSQL: one more store (pool, LISTEN and
+   * leader connections). SQLite serves one process per file, and two connections in one
+   * process would block each other's event loop: there it is the same store.
+   */
   another(clock: Clock): Promise<Store>;
   /** Closes every store opened since the last call. */
   closeAll(): Promise<void>;
@@ -29,6 +33,7 @@ function fixture(
   teardown: () => Promise<void>,
   postgres?: TestDatabase,
 ): StoreFixture {
+  const sharesOneStore = postgres === undefined;
   const open: Store[] = [];
   const track = async (clock: Clock) => {
     const store = await openStore(location(), clock);
@@ -40,7 +45,7 @@ function fixture(
       await reset();
       return track(clock);
     },
-    another: track,
+    another: async (clock) => (sharesOneStore && open[0] ? open[0] : track(clock)),
     closeAll: async () => {
       await Promise.all(open.splice(0).map((store) => store.close()));
     },
