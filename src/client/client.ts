@@ -158,6 +158,18 @@ export class SignetClient {
   async requestVerified(data: unknown, options: RequestOptions = {}): Promise<VerifiedToken> {
     const { processor, callbackUrl, idempotencyKey, timeout, pollSeconds, onProgress, ...verify } =
       options;
+    const merged = {
+      allowOrigins: [new URL(this.url).origin],
+      fetch: this.#fetch,
+      ...this.#verify,
+      ...verify,
+    };
+    if (!merged.trust) {
+      refuse(
+        'ERR_USAGE',
+        'verification needs trusted roots: pass `trust` (or fetch them with caRoots())',
+      );
+    }
     const submitted = await this.submit(data, {
       ...(processor ? { processor } : {}),
       ...(callbackUrl ? { callbackUrl } : {}),
@@ -168,17 +180,6 @@ export class SignetClient {
       ...(pollSeconds !== undefined ? { pollSeconds } : {}),
       ...(onProgress ? { onProgress } : {}),
     });
-    const merged = {
-      allowOrigins: [new URL(this.url).origin],
-      fetch: this.#fetch,
-      ...this.#verify,
-      ...verify,
-    };
-    if (!merged.trust)
-      refuse(
-        'ERR_USAGE',
-        'verification needs trusted roots: pass `trust` (or fetch them with caRoots())',
-      );
     const verified = await verifyResponseToken(done.token as string, merged as VerifyOptions);
     if (verified.claims.req !== requestDigest(data)) {
       refuse('ERR_POLICY', 'the token does not answer this request (its "req" digest differs)');
