@@ -38,7 +38,9 @@ export class CallbackSender {
           'callback failed',
         );
       }
-      await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt).unref());
+      if (attempt < ATTEMPTS) {
+        await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt).unref());
+      }
     }
     return false;
   }
