@@ -82,7 +82,8 @@ export class CircuitBreaker {
 
   health(): CAHealth {
     return {
-      healthy: this.#state !== 'open',
+      // Half-open is still unproven: only a successful trial makes the CA healthy again.
+      healthy: this.#state === 'closed',
       state: this.#state,
       ...(this.#lastCheck ? { lastCheck: this.#lastCheck } : {}),
       ...(this.#lastError !== undefined ? { lastError: this.#lastError } : {}),

@@ -29,7 +29,7 @@ export async function caHttp(url: string, request: CaHttpRequest): Promise<CaHtt
   if (request.accept) headers.accept = request.accept;
   const signal = AbortSignal.timeout(request.timeoutMs);
   try {
-    const response = await fetch(target, {
+    const response = await send(target, {
       method: request.method,
       headers,
       redirect: 'manual',
@@ -57,6 +57,21 @@ export async function caHttp(url: string, request: CaHttpRequest): Promise<CaHtt
       ? `no answer within ${request.timeoutMs} ms`
       : describe(err as Error);
     throw unavailable(url, reason, err);
+  }
+}
+
+/**
+ * A kept-alive connection that the CA closed meanwhile (a restarted
+ * responder) fails before any answer arrives; such a request is sent once more.
+ */
+async function send(target: URL, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(target, init);
+  } catch (err) {
+    const code = (err as { cause?: { code?: string } }).cause?.code;
+    const stale = code === 'UND_ERR_SOCKET' || code === 'ECONNRESET';
+    if (!stale || init.signal?.aborted) throw err;
+    return fetch(target, init);
   }
 }
 

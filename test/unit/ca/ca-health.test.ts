@@ -53,10 +53,16 @@ describe('CaHealthMonitor', () => {
     await monitor.probeAll();
     expect(b.probes).toBe(2);
 
-    b.up = true;
+    // A failed trial (half-open, then open again) is no change of health.
     clock.advance(5_000);
     await monitor.probeAll();
     expect(b.probes).toBe(3);
+    expect(changes).toHaveLength(1);
+
+    b.up = true;
+    clock.advance(5_000);
+    await monitor.probeAll();
+    expect(b.probes).toBe(4);
     expect(monitor.health('b')).toMatchObject({ healthy: true, state: 'closed' });
     expect(changes.map(([id, , after]) => [id, after.healthy])).toEqual([
       ['b', false],

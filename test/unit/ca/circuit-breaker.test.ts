@@ -32,7 +32,7 @@ describe('CircuitBreaker', () => {
     clock.advance(1);
     expect(breaker.canAttempt()).toBe(true);
     expect(breaker.state).toBe('half-open');
-    expect(breaker.health().healthy).toBe(true);
+    expect(breaker.health().healthy).toBe(false);
     expect(breaker.canAttempt()).toBe(false);
 
     breaker.recordSuccess();
