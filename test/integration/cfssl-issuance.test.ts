@@ -95,6 +95,7 @@ describe.skipIf(!available)('Signet with real cfssl CAs: issuance and revocation
     const [a, b] = [await startCa('req-a'), await startCa('req-b')];
     ctx = await createTestService(cfsslYaml([a, b], { required: 2 }));
     await ctx.service.start();
+    await Promise.all([a.refreshOcsp(), b.refreshOcsp()]);
     const statuses = await Promise.all([1, 2, 3].map((n) => request(ctx!.service, { n })));
     for (const status of statuses) {
       expect(status.status).toBe('completed');

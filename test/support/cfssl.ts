@@ -55,6 +55,7 @@ export class CfsslCa {
   #serve: ChildProcess | undefined;
   #responder: ChildProcess | undefined;
   #refreshing: Promise<void> = Promise.resolve();
+  #stopped = false;
   #watch: NodeJS.Timeout | undefined;
   #seen = '';
 
@@ -102,6 +103,7 @@ export class CfsslCa {
 
   /** Starts the signing API and the OCSP responder (again, after `stop`). */
   async startAll(): Promise<void> {
+    this.#stopped = false;
     await this.startApi();
     await this.refreshOcsp();
   }
@@ -116,7 +118,9 @@ export class CfsslCa {
 
   /** Kills the whole CA, as a crash would. */
   async stop(): Promise<void> {
+    this.#stopped = true;
     this.unwatch();
+    await this.#refreshing.catch(() => undefined);
     await Promise.all([this.stopApi(), this.stopResponder()]);
   }
 
@@ -134,7 +138,10 @@ export class CfsslCa {
 
   /** Re-signs the OCSP answers from the certdb and restarts the responder on them. */
   refreshOcsp(): Promise<void> {
-    this.#refreshing = this.#refreshing.then(async () => {
+    const previous = this.#refreshing.catch(() => undefined);
+    this.#refreshing = previous.then(async () => {
+      if (this.#stopped) return;
+      this.#seen = this.#fingerprint();
       const { cert, key } = this.responder;
       // prettier-ignore
       await this.#cfssl(['ocsprefresh', '-db-config', 'db.json', '-ca', 'ca.pem',
