@@ -189,6 +189,22 @@ export class CfsslCa {
     }
   }
 
+  /** Revokes a certificate through the CA's own API, as its operator would. */
+  async revoke(serialHex: string, reason: string): Promise<void> {
+    const serial = BigInt(`0x${serialHex}`).toString(10);
+    const db = new BetterSqlite3(join(this.dir.path, 'certdb.sqlite'), { readonly: true });
+    const row = db
+      .prepare('SELECT authority_key_identifier AS aki FROM certificates WHERE serial_number = ?')
+      .get(serial) as { aki: unknown } | undefined;
+    db.close();
+    const response = await fetch(`${this.url}/api/v1/cfssl/revoke`, {
+      method: 'POST',
+      body: JSON.stringify({ serial, authority_key_id: String(row?.aki ?? ''), reason }),
+    });
+    const body = (await response.json()) as { success?: boolean };
+    if (!body.success) throw new Error(`cfssl refused the revocation: ${JSON.stringify(body)}`);
+  }
+
   /** A CRL of every revoked serial, signed by the CA with `cfssl gencrl` (DER). */
   async crl(lifetimeSeconds = 3600): Promise<Uint8Array> {
     const db = new BetterSqlite3(join(this.dir.path, 'certdb.sqlite'), { readonly: true });
