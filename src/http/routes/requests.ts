@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AuthenticatedClient, StatusView, SubmitBody } from '../../service/api.js';
 import { clientOf } from '../auth.js';
+import { preferredWaitSeconds } from '../prefer.js';
 import { UUID_PATTERN, bearerSecurity, problemResponses } from '../schemas.js';
 import type { RouteContext } from './context.js';
 
@@ -37,8 +38,15 @@ const submitHeaders = {
       pattern: '^[\\x20-\\x7E]+$',
       description: 'Up to 255 printable ASCII characters; a repeat returns the earlier request.',
     },
+    prefer: {
+      type: 'string',
+      description:
+        'RFC 7240. `wait=N`: wait up to N seconds (at most server.maxWait) and answer 200 with the final status when the request settles in time.',
+    },
   },
 } as const;
+
+type SubmitRoute = { Body: SubmitBody; Headers: { 'idempotency-key'?: string; prefer?: string } };
 
 const accepted = {
   type: 'object',
@@ -55,6 +63,9 @@ const SUBMIT_DESCRIPTION = [
   'With an `Idempotency-Key` already used by this client for the same body, the earlier',
   'request is returned, also with 202, plus the header `Idempotent-Replayed: true`;',
   'the same key with a different body is a 422 ERR_IDEMPOTENCY_MISMATCH.',
+  'With `Prefer: wait=N` (RFC 7240) the answer waits up to N seconds: 200 with the status body',
+  '(as GET /status) when the request is completed or failed by then, else the 202;',
+  'both carry `Preference-Applied: wait=N`.',
 ].join(' ');
 
 export const requestRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) => {
@@ -62,7 +73,7 @@ export const requestRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) 
   const baseUrl = config.publicUrl.replace(/\/+$/, '');
   const maxWaitSeconds = Math.floor(config.server.maxWait / 1000);
 
-  app.post<{ Body: SubmitBody; Headers: { 'idempotency-key'?: string } }>('/request', {
+  app.post<SubmitRoute>('/request', {
     ...auth.require('client'),
     schema: {
       summary: 'Submit a request',
@@ -72,22 +83,33 @@ export const requestRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) 
       body: submitBody,
       headers: submitHeaders,
       response: {
+        200: { description: 'Settled within the preferred wait', $ref: 'StatusView#' },
         202: { description: 'Accepted (or replayed)', ...accepted },
         ...problemResponses(400, 401, 403, 413, 415, 422, 429),
       },
     },
     handler: async (request, reply) => {
+      const client = clientOf(request);
       const { record, created } = await api.submit(
-        clientOf(request),
+        client,
         request.body,
         request.headers['idempotency-key'],
       );
       const path = `/status/${encodeURIComponent(record.requestId)}`;
       if (!created) reply.header('idempotent-replayed', 'true');
+      reply.header('location', path);
+      let status = record.status;
+      const waitSeconds = Math.min(preferredWaitSeconds(request.headers.prefer), maxWaitSeconds);
+      if (waitSeconds > 0 && !closing.aborted) {
+        reply.header('preference-applied', `wait=${waitSeconds}`);
+        const view = await statusUntilClosing(client, record.requestId, waitSeconds * 1000);
+        if (view.status === 'completed' || view.status === 'failed')
+          return reply.code(200).send(view);
+        status = view.status;
+      }
       return reply
         .code(202)
-        .header('location', path)
-        .send({ requestId: record.requestId, status: record.status, statusUrl: baseUrl + path });
+        .send({ requestId: record.requestId, status, statusUrl: baseUrl + path });
     },
   });
 
