@@ -3,6 +3,8 @@ import { SignetError, isSignetError } from '../domain/errors.js';
 import { verifyAuditChain } from '../store/audit-verify.js';
 import { withService } from './context.js';
 import { registerKeyCommands } from './keys.js';
+import { registerRequestCommand } from './request.js';
+import { registerVerifyCommand } from './verify.js';
 
 function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('signet')
@@ -54,6 +56,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     });
 
   registerKeyCommands(program);
+  registerVerifyCommand(program, setExit);
+  registerRequestCommand(program, setExit);
 
   program
     .command('audit')

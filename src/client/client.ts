@@ -149,7 +149,10 @@ export class SignetClient {
     }
   }
 
-  /** Submit, wait, verify the token, check that it answers this very request; returns its data. */
+  /**
+   * Submit, wait, verify the token, check that it answers this very request;
+   * returns its data. `onProgress` sees the submission's answer, then each poll.
+   */
   async request(data: unknown, options: RequestOptions = {}): Promise<unknown> {
     return (await this.requestVerified(data, options)).data;
   }
@@ -175,6 +178,7 @@ export class SignetClient {
       ...(callbackUrl ? { callbackUrl } : {}),
       ...(idempotencyKey ? { idempotencyKey } : {}),
     });
+    onProgress?.({ requestId: submitted.requestId, status: submitted.status }, 0);
     const done = await this.wait(submitted.requestId, {
       ...(timeout !== undefined ? { timeout } : {}),
       ...(pollSeconds !== undefined ? { pollSeconds } : {}),
