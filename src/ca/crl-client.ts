@@ -168,10 +168,10 @@ function reasonOf(entry: pkijs.RevokedCertificate): string | undefined {
 
 function toDer(bytes: Uint8Array): Uint8Array {
   const text = Buffer.from(bytes.subarray(0, 64)).toString('latin1');
-  if (!text.includes('-----BEGIN X509 CRL-----')) return bytes;
+  if (!/-----BEGIN (X509 )?CRL-----/.test(text)) return bytes;
   const base64 = Buffer.from(bytes)
     .toString('latin1')
-    .replace(/-----(BEGIN|END) X509 CRL-----/g, '')
+    .replace(/-----(BEGIN|END) (X509 )?CRL-----/g, '')
     .replace(/\s+/g, '');
   return new Uint8Array(Buffer.from(base64, 'base64'));
 }

@@ -170,6 +170,37 @@ describe('CAValidator', () => {
     expect(spyA.ocspCalls).toBe(0);
   });
 
+  it("honours the validity window of a CA's trust anchors", async () => {
+    const now = clock.now().getTime();
+    const windowed = (trustWindow: { validFrom?: Date; validTo?: Date }) =>
+      Object.assign(spy(caA), { trustWindow });
+    const notYet = windowed({ validFrom: new Date(now + 60_000) });
+    expect((await validator(1, [notYet, spyB]).validateKey(kid)).map((v) => v.caId)).toEqual([
+      'local-b',
+    ]);
+    expect(notYet.ocspCalls).toBe(0);
+    const ended = windowed({ validTo: new Date(now - 60_000) });
+    await expect(validator(1, [ended]).validateKey(kid)).rejects.toThrow(/trusted only until/);
+    const inside = windowed({
+      validFrom: new Date(now - 60_000),
+      validTo: new Date(now + 60_000),
+    });
+    expect((await validator(1, [inside]).validateKey(kid)).map((v) => v.caId)).toEqual(['local-a']);
+  });
+
+  it('makes the trial of a half-open breaker reach the CA, not the OCSP cache', async () => {
+    const v = validator();
+    await v.validateKey(kid);
+    expect(spyA.ocspCalls).toBe(1);
+    const breaker = health.breaker('local-a');
+    for (let i = 0; i < 3; i++) breaker.recordFailure(new Error('down'));
+    expect((await v.validateKey(kid)).map((x) => x.caId)).toEqual(['local-b']);
+    clock.advance(30_000);
+    expect((await v.validateKey(kid)).map((x) => x.caId)).toEqual(['local-a']);
+    expect(spyA.ocspCalls).toBe(2);
+    expect(breaker.state).toBe('closed');
+  });
+
   describe('verifySignature', () => {
     const sign = async (pair: webcrypto.CryptoKeyPair, alg: Algorithm, keyId = kid) =>
       new CompactSign(new TextEncoder().encode('{"data":1}'))
