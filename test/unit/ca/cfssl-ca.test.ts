@@ -1,3 +1,4 @@
+import type { webcrypto } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CfsslCertificateAuthority } from '../../../src/ca/cfssl-ca.js';
@@ -34,7 +35,7 @@ describe('CfsslCertificateAuthority against a misbehaving server', () => {
       ...extra,
     });
 
-  async function certFor(publicKey: CryptoKey, aiaOcsp?: string): Promise<string> {
+  async function certFor(publicKey: webcrypto.CryptoKey, aiaOcsp?: string): Promise<string> {
     const cert = await x509.X509CertificateGenerator.create({
       serialNumber: '5eed01',
       subject: [{ CN: ['kid-1'] }],
