@@ -1,17 +1,13 @@
 import { createHash } from 'node:crypto';
 import { checkAlgorithm, checkKeyFits, keyThumbprint, SIGNET_ALGORITHMS } from './algorithms.js';
-import { DEFAULT_EXTENDED_KEY_USAGES, validateChain, type ValidChain } from './chain.js';
+import { loadChain, validateCas } from './ca-chains.js';
+import { DEFAULT_EXTENDED_KEY_USAGES } from './chain.js';
 import { readClaims, readHeader, type ResponseClaims, type ResponseHeader } from './claims.js';
 import { refuse } from './errors.js';
 import { SafeFetcher, type FetchFunction, type ResponseCache } from './fetcher.js';
 import { decodeJws, verifyJws } from './jws.js';
-import { certificatesFromPem, type Certificate } from './pem.js';
-import {
-  checkRevocation,
-  type RevocationMode,
-  type RevocationOutcome,
-  type ValidatedCa,
-} from './revocation.js';
+import type { Certificate } from './pem.js';
+import { checkRevocation, type RevocationMode, type RevocationOutcome } from './revocation.js';
 import { TrustStore } from './trust.js';
 
 export interface VerifyOptions {
@@ -63,15 +59,13 @@ export interface VerifiedToken {
   revocation: RevocationOutcome;
 }
 
-const MAX_CHAIN_BYTES = 64 * 1024;
-const CHAIN_CACHE_MS = 5 * 60_000;
-
 /**
  * The client flow of the contract: decode; typ and alg; activation; x5u
- * (allow-listed) and x5t#S256; the chain against the trusted roots at the
- * signing time; kid; signature; further CAs when the policy asks; then
- * revocation (after the signature, so no claim steers a connection before
- * it is authenticated); then the policy.
+ * (allow-listed) and x5t#S256; kid and signature with the pinned leaf's key;
+ * the chains against the trusted roots at the signing time (the x5u one, or
+ * another CA of the `ca` claim, as many as the policy asks); revocation;
+ * the policy. The signature comes before the chains and revocation so that
+ * no claim steers a connection before it is authenticated.
  */
 export async function verifyResponseToken(
   token: string,
@@ -99,8 +93,9 @@ export async function verifyResponseToken(
 
   const primary = claims.ca.find((ca) => ca.x5u === header.x5u);
   if (!primary) refuse('ERR_TOKEN_MALFORMED', 'x5u is not among the locations of the "ca" claim');
-  const chainPem = await loadChain(header.x5u, 'x5u', fetcher, options.certificates);
-  const leaf = chainPem[0] as Certificate;
+  const source = { fetcher, supplied: options.certificates };
+  const chain = await loadChain(header.x5u, 'x5u', source);
+  const leaf = chain[0] as Certificate;
   const thumbprint = createHash('sha256').update(leaf.der).digest('base64url');
   if (thumbprint !== header['x5t#S256']) {
     refuse(
@@ -108,28 +103,26 @@ export async function verifyResponseToken(
       `the certificate at x5u has thumbprint ${thumbprint}, the header says ${header['x5t#S256']}`,
     );
   }
-  const chain = validateChain({ chain: chainPem, trust, at: signedAt, extendedKeyUsages });
   const key = leaf.node.publicKey;
   checkKeyFits(alg, key);
   const certKid = await keyThumbprint(key);
-  if (header.kid !== certKid)
+  if (header.kid !== certKid) {
     refuse('ERR_KID_MISMATCH', `kid ${header.kid} is not the certificate's key (${certKid})`);
-  if (claims.key.kid !== header.kid)
+  }
+  if (claims.key.kid !== header.kid) {
     refuse('ERR_KID_MISMATCH', `the key claim names ${claims.key.kid}, the header ${header.kid}`);
+  }
   await verifyJws(token, key, { algorithms: [alg] });
 
-  const validated: ValidatedCa[] = [{ id: primary.id, ocsp: primary.ocsp, chain }];
-  const required = options.requireCAs ?? 1;
-  if (required > 1)
-    await moreCas(claims, validated, {
-      fetcher,
-      trust,
-      signedAt,
-      extendedKeyUsages,
-      leaf,
-      required,
-      options,
-    });
+  const validated = await validateCas({
+    ...source,
+    claims,
+    primary: { id: primary.id, ocsp: primary.ocsp, chain },
+    trust,
+    signedAt,
+    extendedKeyUsages,
+    required: options.requireCAs ?? 1,
+  });
 
   const revocation: RevocationOutcome = options.offline
     ? { source: 'none', checkedAt: now }
@@ -170,76 +163,6 @@ function checkActivation(claims: ResponseClaims, now: Date, tolerance: number): 
     refuse(
       'ERR_NOT_YET_ACTIVE',
       `the token is signed in the future (${new Date(claims.iat * 1000).toISOString()})`,
-    );
-  }
-}
-
-async function loadChain(
-  location: string,
-  what: string,
-  fetcher: SafeFetcher,
-  supplied: Readonly<Record<string, string>> | undefined,
-): Promise<Certificate[]> {
-  const local = supplied?.[location];
-  if (local !== undefined) return certificatesFromPem(local, `the chain supplied for ${location}`);
-  const body = await fetcher.get(location, {
-    what,
-    maxBytes: MAX_CHAIN_BYTES,
-    accept: 'application/pem-certificate-chain',
-    cacheTtlMs: CHAIN_CACHE_MS,
-  });
-  return certificatesFromPem(Buffer.from(body).toString('utf8'), `the chain at ${location}`);
-}
-
-/** Further CAs of the `ca` claim: each chain must certify the same key and end at another anchor. */
-async function moreCas(
-  claims: ResponseClaims,
-  validated: ValidatedCa[],
-  ctx: {
-    fetcher: SafeFetcher;
-    trust: TrustStore;
-    signedAt: Date;
-    extendedKeyUsages: readonly string[];
-    leaf: Certificate;
-    required: number;
-    options: VerifyOptions;
-  },
-): Promise<void> {
-  const failures: string[] = [];
-  const spki = ctx.leaf.node.publicKey.export({ type: 'spki', format: 'der' });
-  for (const ca of claims.ca) {
-    if (validated.length >= ctx.required) return;
-    if (validated.some((v) => v.id === ca.id)) continue;
-    try {
-      const certs = await loadChain(
-        ca.x5u,
-        `x5u of CA ${ca.id}`,
-        ctx.fetcher,
-        ctx.options.certificates,
-      );
-      const chain: ValidChain = validateChain({
-        chain: certs,
-        trust: ctx.trust,
-        at: ctx.signedAt,
-        extendedKeyUsages: ctx.extendedKeyUsages,
-      });
-      if (!chain.leaf.node.publicKey.export({ type: 'spki', format: 'der' }).equals(spki)) {
-        throw new Error('its certificate is for another key');
-      }
-      if (
-        validated.some((v) => v.chain.anchor.certificate.der.equals(chain.anchor.certificate.der))
-      ) {
-        throw new Error('it chains to a root already counted');
-      }
-      validated.push({ id: ca.id, ocsp: ca.ocsp, chain });
-    } catch (err) {
-      failures.push(`${ca.id}: ${(err as Error).message}`);
-    }
-  }
-  if (validated.length < ctx.required) {
-    refuse(
-      'ERR_POLICY',
-      `${ctx.required} CAs required, ${validated.length} validated${failures.length ? ` (${failures.join('; ')})` : ''}`,
     );
   }
 }

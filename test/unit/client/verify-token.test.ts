@@ -195,6 +195,22 @@ describe('verifyResponseToken: the token', () => {
     expect(err.message).toMatch(/another key/);
   });
 
+  it('accepts any one CA of the token that the caller trusts, for the same key only', async () => {
+    const a = await mini.identity('ES256', { caId: 'ca-a' });
+    const b = await mini.identity('ES256', { caId: 'ca-b', keys: a });
+    const onlyB = options({ trust: [mini.cas.get('ca-b')?.pem ?? ''] });
+    const result = await verifyResponseToken(mini.token(a, { cas: [a, b] }), onlyB);
+    expect(result.cas.map((c) => c.id)).toEqual(['ca-b']);
+    expect(result.revocation).toMatchObject({ source: 'ocsp', caIds: ['ca-b'] });
+
+    const other = await mini.identity('ES256', { caId: 'ca-b' });
+    const err = await expectCode(
+      verifyResponseToken(mini.token(a, { cas: [a, other] }), onlyB),
+      'ERR_CERT_UNTRUSTED',
+    );
+    expect(err.message).toMatch(/not issued by a trusted root/);
+  });
+
   it('accepts header members in any order: the signature covers the bytes as sent', async () => {
     const header = {
       'x5t#S256': ed.thumbprint,
