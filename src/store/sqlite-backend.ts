@@ -15,6 +15,7 @@ import { InProcessKeyChanges } from './in-process-key-changes.js';
 import { InProcessNotifier } from './in-process-notifier.js';
 import type { StoreBackend } from './postgres-backend.js';
 import type { Database } from './schema.js';
+import { preparedSqlite } from './sqlite-statements.js';
 import { sqliteDialect } from './store-dialect.js';
 
 /**
@@ -50,7 +51,9 @@ export function openSqliteBackend(path: string): StoreBackend {
   database.pragma('synchronous = NORMAL');
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) });
+  const db = new Kysely<Database>({
+    dialect: new ImmediateSqliteDialect({ database: preparedSqlite(database) }),
+  });
   const keyChanges = new InProcessKeyChanges();
   return {
     db,
