@@ -50,6 +50,8 @@ export interface CheckedCa {
 }
 
 export interface VerifiedToken {
+  /** The compact token that was verified. */
+  token: string;
   data: unknown;
   header: ResponseHeader;
   claims: ResponseClaims;
@@ -148,7 +150,7 @@ export async function verifyResponseToken(
     chain: ca.chain.path.map((c) => c.pem),
     anchor: ca.chain.anchor.certificate.parsed.subject,
   }));
-  return { data: claims.data, header, claims, signedAt, cas, revocation };
+  return { token: token.trim(), data: claims.data, header, claims, signedAt, cas, revocation };
 }
 
 function checkActivation(claims: ResponseClaims, now: Date, tolerance: number): void {
