@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import { loadConfig } from '../config/loader.js';
+import { SignetError, isSignetError } from '../domain/errors.js';
 import { buildApp } from '../http/app.js';
 import { startServer } from '../http/server.js';
 import { KeyRotationService } from '../service/key-rotation-service.js';
@@ -19,7 +20,13 @@ export async function serve(): Promise<number> {
   const service = await KeyRotationService.create(config, { logger });
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
-    const adminToken = await service.seedAdmin();
+    const adminToken = await service.seedAdmin().catch((err: unknown) => {
+      if (!config.adminToken || !isSignetError(err) || err.code !== 'ERR_VALIDATION') throw err;
+      throw new SignetError(
+        'ERR_CONFIG_INVALID',
+        `invalid config: SIGNET_ADMIN_TOKEN: ${err.message}`,
+      );
+    });
     if (adminToken) {
       // Shown once, on the terminal only: it is never logged and never stored in clear.
       process.stderr.write(

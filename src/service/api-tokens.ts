@@ -6,6 +6,11 @@ import type { AuthenticatedClient } from './api.js';
 
 const TOKEN_PREFIX = 'sig_';
 const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/**
+ * What the HTTP layer accepts after "Bearer " (an RFC 6750 b64token, see http/auth.ts):
+ * a token outside this could be registered but would never authenticate.
+ */
+const TOKEN_FORMAT = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 /** A token is looked up by a short hash prefix and then compared in full, in constant time. */
 function digest(token: string): { tokenId: string; secretHash: string } {
@@ -41,8 +46,14 @@ export class ApiTokens {
         'client id must be 1-128 letters, digits, ".", "_" or "-"',
       );
     }
-    if (token.length < 16)
-      throw new SignetError('ERR_VALIDATION', 'an API token must have at least 16 characters');
+    if (token.length < 16 || token.length > 512)
+      throw new SignetError('ERR_VALIDATION', 'an API token must have 16 to 512 characters');
+    if (!TOKEN_FORMAT.test(token)) {
+      throw new SignetError(
+        'ERR_VALIDATION',
+        'an API token may only hold letters, digits and - . _ ~ + / (then = padding)',
+      );
+    }
     const { tokenId, secretHash } = digest(token);
     await this.clients.upsert({ id, role, tokenId, secretHash, at: this.clock.now() });
   }
