@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startSignet, type SignetProcess } from '../support/signet-process.js';
+import { freePort, runCli, startSignet, type SignetProcess } from '../support/signet-process.js';
 import { tempDir } from '../support/temp.js';
 
 const TOKEN = /sig_[A-Za-z0-9_-]{43}/g;
@@ -64,4 +64,25 @@ describe('generated admin token', () => {
     expect(signet.output()).not.toMatch(/admin API token/);
     await submitAndComplete(signet.url, generated);
   });
+
+  it.concurrent.each([
+    ['characters a bearer header cannot carry', 'my admin token with spaces!'],
+    ['too long', 'a'.repeat(513)],
+  ])(
+    'a SIGNET_ADMIN_TOKEN that could never authenticate (%s) stops the start',
+    async (_name, token) => {
+      const other = tempDir();
+      try {
+        const started = await runCli(['serve'], {
+          SIGNET_DATA_DIR: other.path,
+          SIGNET_PORT: String(await freePort()),
+          SIGNET_ADMIN_TOKEN: token,
+        });
+        expect(started.code).not.toBe(0);
+        expect(started.stderr).toMatch(/ERR_CONFIG_INVALID: invalid config: SIGNET_ADMIN_TOKEN: /);
+      } finally {
+        other.remove();
+      }
+    },
+  );
 });
