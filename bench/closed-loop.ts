@@ -6,6 +6,8 @@ export interface LoopResult {
   errors: number;
   /** Items per operation summed over successes (a batch of 50 counts 50). */
   items: number;
+  /** Items produced over the whole run, warm-up included. */
+  allItems: number;
   seconds: number;
   /** Milliseconds, one per successful operation in the measured window. */
   latencies: number[];
@@ -24,7 +26,14 @@ export async function closedLoop(options: LoopOptions): Promise<LoopResult> {
   const start = performance.now();
   const measureFrom = start + options.warmupMs;
   const end = measureFrom + options.durationMs;
-  const result: LoopResult = { ok: 0, errors: 0, items: 0, seconds: 0, latencies: [] };
+  const result: LoopResult = {
+    ok: 0,
+    errors: 0,
+    items: 0,
+    allItems: 0,
+    seconds: 0,
+    latencies: [],
+  };
 
   async function loop(index: number): Promise<void> {
     while (performance.now() < end) {
@@ -32,6 +41,7 @@ export async function closedLoop(options: LoopOptions): Promise<LoopResult> {
       try {
         const items = await options.operation(index);
         const finished = performance.now();
+        result.allItems += items;
         if (began >= measureFrom && finished <= end) {
           result.ok += 1;
           result.items += items;

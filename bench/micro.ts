@@ -4,7 +4,7 @@
  * built-in CAs), and the SDK's verification of a real token with its chain and
  * OCSP answers cached.
  */
-import { createPublicKey, randomBytes, randomUUID, webcrypto } from 'node:crypto';
+import { createPublicKey, randomBytes, randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compactVerify, CompactSign, decodeProtectedHeader } from 'jose';
@@ -107,7 +107,6 @@ export async function microBenchmarks(options: {
     log('micro: key validation');
     const keyValidation = await rate(durationMs, inFlight, () => validator.validateKey(kid));
 
-    const verifyKey = createPublicKey((validated[0]?.leafPem ?? '').trim());
     const signetHeader = decodeProtectedHeader(options.token);
     log('micro: raw jose verify');
     const served = await fetch(`${options.signetUrl}/certs/${signetHeader.kid}/local-a.pem`);
@@ -115,7 +114,6 @@ export async function microBenchmarks(options: {
     const joseVerify = await rate(durationMs, inFlight, () =>
       compactVerify(options.token, servedKey, { algorithms: ['EdDSA'] }),
     );
-    void verifyKey;
 
     log('micro: SDK verify (cached)');
     const roots = await Promise.all(
@@ -154,5 +152,3 @@ async function inProcessService(dataDir: string): Promise<KeyRotationService> {
   });
   return KeyRotationService.create(config, { logger: pino({ level: 'silent' }) });
 }
-
-void webcrypto;

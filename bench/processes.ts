@@ -9,6 +9,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export interface BaselineProcess {
   url: string;
+  pid: number;
   token: string;
   stop(): Promise<void>;
 }
@@ -32,6 +33,7 @@ export async function startBaseline(): Promise<BaselineProcess> {
   });
   return {
     url,
+    pid: child.pid ?? 0,
     token,
     stop: async () => {
       child.kill('SIGTERM');
@@ -66,3 +68,19 @@ export function rssMiB(pid: number): number {
     return Number.NaN;
   }
 }
+
+/** CPU time (user + system, all threads) a process has used so far, in seconds (Linux /proc). */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return ticks / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** USER_HZ: 100 on every Linux architecture Node supports. */
+const CLOCK_TICKS = 100;

@@ -9,16 +9,19 @@ export interface LoadFigures {
   p99Ms: number;
   operations: number;
   errors: number;
+  /** CPU time the server used per token, warm-up included (robust to a busy machine). */
+  serverCpuMsPerToken: number;
   firstError?: string;
 }
 
-export function loadFigures(result: LoopResult): LoadFigures {
+export function loadFigures(result: LoopResult, serverCpuSeconds: number): LoadFigures {
   return {
     tokensPerSec: round(result.items / result.seconds),
     p50Ms: round(quantile(result.latencies, 0.5)),
     p99Ms: round(quantile(result.latencies, 0.99)),
     operations: result.ok,
     errors: result.errors,
+    serverCpuMsPerToken: round((serverCpuSeconds * 1000) / Math.max(1, result.allItems), 3),
     ...(result.firstError ? { firstError: result.firstError } : {}),
   };
 }

@@ -9,7 +9,7 @@ import { tempDir } from '../test/support/temp.js';
 import { closedLoop } from './closed-loop.js';
 import { KeepAliveClient } from './http-client.js';
 import { microBenchmarks } from './micro.js';
-import { startBaseline, startBenchSignet } from './processes.js';
+import { cpuSeconds, startBaseline, startBenchSignet } from './processes.js';
 import { loadFigures, machine, printTable, round, type Target, writeResults } from './report.js';
 import { runSoak } from './soak.js';
 import {
@@ -35,19 +35,24 @@ const settings = {
 const RESULTS = fileURLToPath(new URL('results/latest.json', import.meta.url));
 const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
 
-async function measure(name: string, baseUrl: string, make: (c: KeepAliveClient) => Operation) {
+async function measure(
+  name: string,
+  server: { url: string; pid: number },
+  make: (c: KeepAliveClient) => Operation,
+) {
   log(
     `${name}: ${settings.concurrency} loops, ${settings.durationS} s (+${settings.warmupS} s warm-up)`,
   );
-  const client = new KeepAliveClient(baseUrl, settings.concurrency);
+  const client = new KeepAliveClient(server.url, settings.concurrency);
   try {
+    const cpuBefore = cpuSeconds(server.pid);
     const result = await closedLoop({
       concurrency: settings.concurrency,
       durationMs: settings.durationS * 1000,
       warmupMs: settings.warmupS * 1000,
       operation: make(client),
     });
-    return loadFigures(result);
+    return loadFigures(result, cpuSeconds(server.pid) - cpuBefore);
   } finally {
     client.close();
   }
@@ -86,9 +91,10 @@ async function main(): Promise<void> {
   const dir = tempDir('signet-bench-');
   const baseline = await startBaseline();
   const signet = await startBenchSignet(dir.path);
+  const signetServer = { url: signet.url, pid: signet.child.pid ?? 0 };
   try {
-    const base = await measure('baseline', baseline.url, (c) => baselineSign(c, baseline.token));
-    const poll = await measure('signet submit+poll', signet.url, (c) =>
+    const base = await measure('baseline', baseline, (c) => baselineSign(c, baseline.token));
+    const poll = await measure('signet submit+poll', signetServer, (c) =>
       signetSubmitAndPoll(c, signet.adminToken),
     );
     const probe = await supported(
@@ -99,7 +105,7 @@ async function main(): Promise<void> {
       '{"data":1}',
     );
     const prefer = probe.applied
-      ? await measure('signet Prefer: wait', signet.url, (c) =>
+      ? await measure('signet Prefer: wait', signetServer, (c) =>
           signetPreferWait(c, signet.adminToken),
         )
       : undefined;
@@ -112,7 +118,7 @@ async function main(): Promise<void> {
     );
     const batch =
       batchProbe.status < 300
-        ? await measure(`signet batch of ${settings.batchSize}`, signet.url, (c) =>
+        ? await measure(`signet batch of ${settings.batchSize}`, signetServer, (c) =>
             signetBatch(c, signet.adminToken, settings.batchSize),
           )
         : undefined;
@@ -194,10 +200,21 @@ async function main(): Promise<void> {
       f.p50Ms,
       f.p99Ms,
       round(f.tokensPerSec / base.tokensPerSec),
+      f.serverCpuMsPerToken,
+      round(base.serverCpuMsPerToken / f.serverCpuMsPerToken),
       f.errors,
     ];
     printTable('End to end (closed loop, tokens/s and submit-to-token latency)', [
-      ['workload', 'tokens/s', 'p50 ms', 'p99 ms', 'vs baseline', 'errors'],
+      [
+        'workload',
+        'tokens/s',
+        'p50 ms',
+        'p99 ms',
+        'vs baseline',
+        'server CPU ms/token',
+        'CPU vs baseline',
+        'errors',
+      ],
       row('baseline (sync Fastify + jose)', base),
       row('signet POST + GET ?wait', poll),
       ...(prefer ? [row('signet POST Prefer: wait', prefer)] : []),
