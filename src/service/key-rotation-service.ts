@@ -234,17 +234,24 @@ export class KeyRotationService {
       onSettled: (requestId, outcome) => {
         waiter.settled(requestId);
         metrics.settled.inc({ outcome });
-        void store.requests.get(requestId).then((record) => {
-          if (!record) return;
-          metrics.latency.observe((clock.now().getTime() - record.createdAt.getTime()) / 1000);
-          if (record.callbackUrl) {
-            void callbacks.send(record.callbackUrl, {
-              requestId,
-              status: outcome,
-              statusUrl: `${config.publicUrl}/status/${requestId}`,
-            });
-          }
-        });
+        void store.requests
+          .get(requestId)
+          .then((record) => {
+            if (!record) return;
+            metrics.latency.observe((clock.now().getTime() - record.createdAt.getTime()) / 1000);
+            if (record.callbackUrl) {
+              void callbacks.send(record.callbackUrl, {
+                requestId,
+                status: outcome,
+                statusUrl: `${config.publicUrl}/status/${requestId}`,
+              });
+            }
+          })
+          // E.g. the database went away right after the completion: an unhandled rejection
+          // would end the process.
+          .catch((err: unknown) =>
+            logger.warn({ err, requestId }, 'could not read a settled request back'),
+          );
       },
     });
     const tokens = new ApiTokens(store.clients, clock);
