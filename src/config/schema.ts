@@ -21,15 +21,23 @@ const caId = z
   .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes');
 
 const localCa = z.strictObject({ id: caId, type: z.literal('local') });
-const cfsslCa = z.strictObject({
-  id: caId,
-  type: z.literal('cfssl'),
-  url: httpUrl,
-  roots: z.array(z.string().min(1)).min(1, 'needs at least one root PEM file'),
-  ocspUrl: httpUrl.optional(),
-  validFrom: z.iso.datetime({ offset: true }).optional(),
-  validTo: z.iso.datetime({ offset: true }).optional(),
-});
+const cfsslCa = z
+  .strictObject({
+    id: caId,
+    type: z.literal('cfssl'),
+    url: httpUrl,
+    roots: z.array(z.string().min(1)).min(1, 'needs at least one root PEM file'),
+    ocspUrl: httpUrl.optional(),
+    validFrom: z.iso.datetime({ offset: true }).optional(),
+    validTo: z.iso.datetime({ offset: true }).optional(),
+  })
+  .refine(
+    (ca) => !ca.validFrom || !ca.validTo || Date.parse(ca.validFrom) < Date.parse(ca.validTo),
+    {
+      message: 'must be after validFrom',
+      path: ['validTo'],
+    },
+  );
 
 export const configSchema = z.strictObject({
   server: z
