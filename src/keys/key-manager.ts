@@ -145,6 +145,8 @@ export class KeyManager {
     for (const key of await this.options.keys.list(['retired'])) {
       const retiredAt = key.retiredAt?.getTime() ?? 0;
       if (retiredAt + this.options.retainMs > now.getTime()) continue;
+      // The token object goes first: a failure leaves the key retired, to be tried again.
+      await this.options.backend.destroy?.(key);
       if (await this.options.keys.destroy(key.kid, now)) {
         this.#loaded.delete(key.kid);
         destroyed.push(key.kid);

@@ -4,6 +4,7 @@ import { compactVerify, decodeProtectedHeader, importJWK, importX509 } from 'jos
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { client, request, waitUntil } from '../support/cfssl-service.js';
 import { openssl, pemCertificates } from '../support/openssl.js';
+import { ManualClock } from '../support/clock.js';
 import { createTestService, type TestService } from '../support/service.js';
 import {
   createSoftHsmTokens,
@@ -110,5 +111,26 @@ describe.skipIf(!available)('Signet with keys.backend pkcs11 on a real SoftHSM2 
     const done = await service.api.status(client, requestId, 15_000);
     expect(done.status).toBe('completed');
     expect((await verifyToken(done.token ?? '')).kid).toBe(kid);
+  });
+
+  it('erases the private key from the token when a retired key is destroyed after retention', async () => {
+    const clock = new ManualClock(Date.now());
+    ctx = await createTestService(
+      [
+        `keys: { algorithm: ES256, backend: pkcs11, pkcs11: { module: "${tokens.module}", tokenLabel: ${LABEL} },`,
+        '  rotation: { every: PT10M }, prepublish: PT2M, jwksMaxAge: PT1M, tokenLifetime: PT5M, retain: PT6M }',
+        '',
+      ].join('\n'),
+      clock,
+      { SIGNET_PKCS11_PIN: tokens.pin },
+    );
+    const { keyManager, store } = ctx.service;
+    const first = (await keyManager.getKeyForSigning()).record;
+    expect(inspectPrivateKey(tokens, first.privateKeyRef).sensitive).toBe(true);
+    await keyManager.rotateKey(first.kid, 'manual');
+    clock.advance(7 * 60_000);
+    expect(await keyManager.destroyExpired()).toEqual([first.kid]);
+    expect((await store.keys.get(first.kid))?.status).toBe('destroyed');
+    expect(() => inspectPrivateKey(tokens, first.privateKeyRef)).toThrow(/no private key/);
   });
 });
