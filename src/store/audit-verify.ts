@@ -33,14 +33,19 @@ export async function verifyAuditChain(db: Kysely<Database>): Promise<AuditVerif
           firstBroken: { seq, reason: 'does not link to the entry before it' },
         };
       }
+      let details: Record<string, unknown> | undefined;
+      try {
+        details = row.details !== null ? (JSON.parse(row.details) as typeof details) : undefined;
+      } catch {
+        // An edited entry must be reported as such, not end the check with a parse error.
+        return { ok: false, entries, firstBroken: { seq, reason: 'details are not valid JSON' } };
+      }
       const expected = auditEntryHash(prevHash, {
         at: Number(row.at),
         actor: row.actor,
         action: row.action,
         ...(row.subject !== null ? { subject: row.subject } : {}),
-        ...(row.details !== null
-          ? { details: JSON.parse(row.details) as Record<string, unknown> }
-          : {}),
+        ...(details !== undefined ? { details } : {}),
       });
       if (expected !== row.hash) {
         return {
