@@ -232,6 +232,25 @@ describe('signet CLI', () => {
     });
   });
 
+  it('`audit verify` names an entry whose details were replaced by something that is not JSON', async () => {
+    const db = new BetterSqlite3(join(dir.path, 'signet.db'));
+    db.prepare("update audit_events set details = '{not json' where seq = 1").run();
+    db.close();
+
+    const [broken, json] = await Promise.all([
+      cli('audit', 'verify'),
+      cli('audit', 'verify', '--json'),
+    ]);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/\bentry 1\b/);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      ok: false,
+      entries: 0,
+      firstBroken: { seq: 1 },
+    });
+  });
+
   it.concurrent(
     '`signet serve` with a bad config exits non-zero naming the key, before touching the data dir',
     async () => {
