@@ -192,10 +192,13 @@ describe('http processor and callbacks', () => {
     'http://10.0.0.1/x',
     'https://169.254.169.254/',
     'https://169.254.169.254/latest/meta-data/',
-    'http://167772161/x', // 10.0.0.1 written as a number
+    'https://10.0.0.1/x',
+    'https://167772161/x', // 10.0.0.1 written as a number
+    'https://0x0a.0.0.1/x', // and in hex
     'https://[::1]/x',
     'https://[::ffff:a9fe:a9fe]/', // 169.254.169.254, IPv4-mapped
-    'http://127.0.0.2/x', // loopback, but not the allow-listed host
+    'https://127.0.0.2/x', // loopback, but not the allow-listed host
+    'http://localhost:1/x', // the same host by name is not on the allow-list
     'https://user:secret@127.0.0.1/x',
     'ftp://127.0.0.1/x',
   ])('refuses callbackUrl %s at submission', async (callbackUrl) => {
