@@ -52,6 +52,21 @@ describe.skipIf(!(await postgresAvailable()))('PostgreSQL coordination between i
   });
   afterAll(async () => database.drop());
 
+  it('lets several instances start at once on an empty database (one migration)', async () => {
+    const fresh = await createTestDatabase();
+    try {
+      const started = await Promise.all([1, 2, 3].map(() => open(fresh.url)));
+      await Promise.all(started.map((store) => store.requests.counts()));
+      const migrations = await fresh.query<{ name: string }>(
+        'SELECT name FROM kysely_migration ORDER BY name',
+      );
+      expect(migrations.map((m) => m.name)).toContain('0001_initial');
+    } finally {
+      await Promise.all(stores.splice(0).map((store) => store.close()));
+      await fresh.drop();
+    }
+  });
+
   it('never completes with a key whose revocation committed while the completion ran', async () => {
     const store = await open();
     await store.keys.insert(key('k1', 'retired'));
