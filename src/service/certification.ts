@@ -19,20 +19,28 @@ export class Certification {
     private readonly certificates: CertificateRepository,
     private readonly required: number,
     private readonly logger: Logger,
+    /** CAs reported down are not waited for when a key is created; the reconciler catches them up. */
+    private readonly isHealthy: (caId: string) => boolean = () => true,
   ) {}
 
   /** Certifies a new key at every CA; throws unless `required` CAs hold a certificate for it. */
   async certify(key: LoadedKey): Promise<void> {
-    const { certified, failures } = await this.complete(key);
-    for (const failure of failures) {
-      this.logger.warn(failure, 'a CA did not certify the new key; it will be retried');
+    const up = this.cas.filter((ca) => this.isHealthy(ca.id));
+    const { certified, failures } = await this.complete(key, up);
+    for (const ca of this.cas.filter((candidate) => !up.includes(candidate))) {
+      failures.push({ caId: ca.id, reason: 'circuit open' });
     }
     if (certified.length < this.required) {
+      // The key will be discarded: withdraw the certificates some CAs did issue for it.
+      await this.revoke(key.record.kid, 'cessationOfOperation');
       throw new SignetError(
         'ERR_CA_UNAVAILABLE',
         `only ${certified.length} CAs certified the new key, ${this.required} required`,
         { retryable: true, detail: { failures } },
       );
+    }
+    for (const failure of failures) {
+      this.logger.warn(failure, 'a CA did not certify the new key; it will be retried');
     }
   }
 

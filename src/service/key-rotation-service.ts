@@ -159,6 +159,7 @@ export class KeyRotationService {
       store.certificates,
       config.validation.required,
       logger,
+      (caId) => health.health(caId).healthy,
     );
     const keyBackend = createKeyBackend(config, encryption);
     const keyManager = new KeyManager({
