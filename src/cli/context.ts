@@ -1,6 +1,6 @@
 import { pino, type Logger } from 'pino';
 import { loadConfig } from '../config/loader.js';
-import { KeyRotationService } from '../service/key-rotation-service.js';
+import type { KeyRotationService } from '../service/key-rotation-service.js';
 
 /** Messages go to stderr: stdout carries only data. */
 export function cliLogger(level = process.env.SIGNET_LOG_LEVEL ?? 'warn'): Logger {
@@ -11,7 +11,10 @@ export function cliLogger(level = process.env.SIGNET_LOG_LEVEL ?? 'warn'): Logge
 export async function withService<T>(
   action: (service: KeyRotationService) => Promise<T>,
 ): Promise<T> {
-  const service = await KeyRotationService.create(loadConfig(), { logger: cliLogger() });
+  const config = loadConfig();
+  // Loaded on demand: `signet verify` and `signet request` need none of the service.
+  const { KeyRotationService } = await import('../service/key-rotation-service.js');
+  const service = await KeyRotationService.create(config, { logger: cliLogger() });
   try {
     return await action(service);
   } finally {
