@@ -58,6 +58,10 @@ export function registerKeyCommands(program: Command): void {
       const { activeKid } = await withService((service) =>
         service.keyManager.revoke(kid, options.reason, 'cli'),
       );
-      process.stdout.write(`${activeKid}\n`);
+      if (activeKid) process.stdout.write(`${activeKid}\n`);
+      else
+        process.stderr.write(
+          'revoked; no CA can certify a replacement yet: signing waits for one\n',
+        );
     });
 }

@@ -126,7 +126,7 @@ export interface KeyRepository {
   }): Promise<boolean>;
   /** Erases the private key reference of a retired key past retention. Returns false if not retired. */
   destroy(kid: string, at: Date): Promise<boolean>;
-  /** Revokes a key that is not active. Returns false if it was already revoked. */
+  /** Revokes a key (even the active one, leaving none active). Returns false if it was already revoked. */
   revoke(kid: string, reason: string, at: Date): Promise<boolean>;
 }
 

@@ -105,20 +105,34 @@ export class KeyManager {
   }
 
   /** Revokes `kid`. If it was active, the next key is active when this resolves. */
-  async revoke(kid: string, reason: string, actor: string): Promise<{ activeKid: string }> {
+  async revoke(kid: string, reason: string, actor: string): Promise<{ activeKid: string | null }> {
     const record = await this.options.keys.get(kid);
     if (!record) throw new SignetError('ERR_KEY_NOT_FOUND', `no key with kid ${kid}`);
     if (record.status === 'active') {
-      await this.rotateOnce(kid, 'revoked-active', 'revoked', reason, actor);
+      await this.revokeActive(kid, reason, actor);
     } else if (!this.isKeyRevoked(record)) {
       await this.options.keys.revoke(kid, reason, this.options.clock.now());
       await this.audit(actor, 'key.revoked', kid, { reason, from: record.status });
     }
     this.#loaded.delete(kid);
     await this.options.revokeAtCas(kid, reason);
-    const active = await this.options.keys.getActive();
-    if (!active) throw new SignetError('ERR_NO_ACTIVE_KEY', 'no active key after revocation');
-    return { activeKid: active.kid };
+    return { activeKid: (await this.options.keys.getActive())?.kid ?? null };
+  }
+
+  /**
+   * Revokes the active key, handing over to the next one in the same
+   * transaction. When no replacement can be certified (too few CAs reachable)
+   * the key is revoked all the same: signing then waits for a new key.
+   */
+  private async revokeActive(kid: string, reason: string, actor: string): Promise<void> {
+    try {
+      await this.rotateOnce(kid, 'revoked-active', 'revoked', reason, actor);
+    } catch (err) {
+      if (!(err instanceof SignetError && err.code === 'ERR_CA_UNAVAILABLE')) throw err;
+      if (await this.options.keys.revoke(kid, reason, this.options.clock.now())) {
+        await this.audit(actor, 'key.revoked', kid, { reason, replacement: 'none yet' });
+      }
+    }
   }
 
   /** Creates, certifies and publishes the next key once the active one is within `prepublish` of its rotation. */

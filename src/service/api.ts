@@ -50,7 +50,8 @@ export interface HealthReport {
 
 export interface RevokeResult {
   revokedKid: string;
-  activeKid: string;
+  /** Null when no replacement could be certified yet (too few CAs reachable). */
+  activeKid: string | null;
 }
 
 export interface KeyView {

@@ -167,7 +167,7 @@ export class StoreKeyRepository implements KeyRepository {
         .updateTable('keys')
         .set({ status: 'revoked', revoked_at: at.getTime(), revocation_reason: reason })
         .where('kid', '=', kid)
-        .where('status', 'in', ['pending', 'retired'])
+        .where('status', 'in', ['pending', 'active', 'retired'])
         .executeTakeFirst(),
     );
   }

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { LocalCertificateAuthority } from '../../src/ca/local-ca.js';
 import { ManualClock } from '../support/clock.js';
 import { createTestService, type TestService } from '../support/service.js';
 
@@ -78,5 +79,24 @@ describe('KeyManager with the store and the built-in CAs', () => {
     expect(status.status).toBe('completed');
     expect(status.signedResponse?.kid).not.toBe(old.record.kid);
     expect((await store.keys.get(old.record.kid))?.status).toBe('revoked');
+  });
+
+  it('revokes the active key even when no CA can certify a replacement, and signs again once one can', async () => {
+    ctx = await createTestService();
+    const { keyManager, store, cas } = ctx.service;
+    const old = (await keyManager.getKeyForSigning()).record.kid;
+    const locals = cas as LocalCertificateAuthority[];
+    for (const ca of locals) ca.setAvailable(false);
+    const { activeKid } = await keyManager.revoke(old, 'keyCompromise', 'test');
+    expect(activeKid).toBeNull();
+    expect((await store.keys.get(old))?.status).toBe('revoked');
+    expect(await store.keys.getActive()).toBeUndefined();
+    await expect(keyManager.getKeyForSigning()).rejects.toMatchObject({
+      code: 'ERR_CA_UNAVAILABLE',
+    });
+    for (const ca of locals) ca.setAvailable(true);
+    const next = await keyManager.getKeyForSigning();
+    expect(next.record.kid).not.toBe(old);
+    expect(next.record.status).toBe('active');
   });
 });

@@ -65,7 +65,10 @@ export const keyRoutes: FastifyPluginAsync<RouteContext> = async (app, { api, au
             description: 'The revoked kid and the kid now active',
             type: 'object',
             required: ['revokedKid', 'activeKid'],
-            properties: { revokedKid: { type: 'string' }, activeKid: { type: 'string' } },
+            properties: {
+              revokedKid: { type: 'string' },
+              activeKid: { type: ['string', 'null'] },
+            },
           },
           ...problemResponses(400, 401, 403, 404, 409, 413, 415, 429),
         },
