@@ -4,6 +4,7 @@ import { SignetError } from '../domain/errors.js';
 import type { RequestQueue, WorkNotifier } from '../domain/ports.js';
 import type { RequestRecord } from '../domain/types.js';
 import type { AuthenticatedClient, SubmitBody } from './api.js';
+import { checkRequestData } from './request-data.js';
 
 export interface RequestProcessorOptions {
   queue: RequestQueue;
@@ -30,6 +31,7 @@ export class RequestProcessor {
       });
     }
     if (body.callbackUrl !== undefined) this.options.checkCallbackUrl(body.callbackUrl);
+    checkRequestData(body.data);
     const fingerprint = createHash('sha256')
       .update(
         canonicalize({ data: body.data, processor, callbackUrl: body.callbackUrl ?? null }) ?? '',

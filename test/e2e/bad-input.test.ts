@@ -450,10 +450,8 @@ describe('bad input against a real server', () => {
     expect(answer.text).not.toMatch(/root:|at \w+ \(/); // no file contents, no stack traces
   });
 
-  // BUG (reported, src/service/request-processor.ts): the fingerprint's canonicalize() throws on
-  // these, which surfaces as a 500. They are well-formed JSON that RFC 8785 cannot canonicalize,
-  // so a 400 is due. `it.fails` keeps the suite green until then: flip to `it` once fixed.
-  it.fails.each([
+  // Well-formed JSON that RFC 8785 cannot canonicalize: refused at the door with a 400.
+  it.each([
     ['a number that overflows to Infinity', '{"data":1e400}'],
     ['a lone surrogate', '{"data":"\\ud800"}'],
     ['5000-deep objects', `{"data":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}`],
