@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { SignetError } from '../domain/errors.js';
 import type { SignetApi } from '../service/api.js';
 import { createAuth } from './auth.js';
+import { problemClientErrorHandler } from './client-error.js';
 import { registerDocs } from './docs.js';
 import { withRedaction } from './logging.js';
 import { problemErrorHandler, sendProblem, toProblem } from './problem.js';
@@ -42,6 +43,8 @@ export async function buildApp({ api, config, logger }: BuildAppOptions): Promis
     frameworkErrors: (error, request, reply) => {
       sendProblem(reply, toProblem(error, request));
     },
+    // What Node's HTTP parser refuses is problem+json too, and closes the connection.
+    clientErrorHandler: problemClientErrorHandler,
   });
 
   const closing = new AbortController();

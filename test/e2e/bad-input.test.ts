@@ -462,9 +462,8 @@ describe('bad input against a real server', () => {
     expect(problemOf(answer).code).toBe('ERR_VALIDATION');
   });
 
-  // BUG (reported, src/http/app.ts): errors raised by Node's HTTP parser go to Fastify's default
-  // clientError handler: application/json without `code`, and no `Connection: close`.
-  it.fails.each([
+  // Errors raised by Node's HTTP parser: problem+json too, and the connection is closed.
+  it.each([
     [
       'a raw non-ASCII byte in the path',
       Buffer.from('GET /status/\xe9 HTTP/1.1\r\nHost: x\r\n\r\n', 'latin1'),
