@@ -30,8 +30,8 @@ describe('LeaderDuties', () => {
     const log: string[] = [];
     const duty = (name: string) => ({
       name,
-      start: () => log.push(`start ${name}`),
-      stop: () => log.push(`stop ${name}`),
+      start: () => void log.push(`start ${name}`),
+      stop: () => void log.push(`stop ${name}`),
     });
     const duties = new LeaderDuties(
       lock,
