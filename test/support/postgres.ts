@@ -44,11 +44,28 @@ function withDatabase(base: string, name: string, host?: string, port?: number):
   return url.toString();
 }
 
-/** A fresh database `signet_test_<random>` for one test file; `drop()` removes it. */
+/** Databases of runs that were killed before dropping theirs are removed after this long. */
+const STALE_AFTER_S = 3600;
+
+async function dropStale(admin: pg.Client): Promise<void> {
+  const { rows } = await admin.query<{ datname: string }>(
+    `SELECT datname FROM pg_database WHERE datname ~ '^signet_test_[0-9]+_'`,
+  );
+  const now = Math.floor(Date.now() / 1000);
+  for (const { datname } of rows) {
+    const created = Number(datname.split('_')[2]);
+    if (now - created > STALE_AFTER_S) {
+      await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`).catch(() => undefined);
+    }
+  }
+}
+
+/** A fresh database `signet_test_<seconds>_<random>` for one test file; `drop()` removes it. */
 export async function createTestDatabase(): Promise<TestDatabase> {
-  const name = `signet_test_${randomBytes(6).toString('hex')}`;
+  const name = `signet_test_${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
   await admin.connect();
+  await dropStale(admin);
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
   const url = withDatabase(POSTGRES_ADMIN_URL, name);
