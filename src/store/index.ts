@@ -6,10 +6,11 @@ import { StoreCertificateRepository, StoreLocalCaRepository } from './certificat
 import { StoreClientRepository } from './client-repository.js';
 import { StoreKeyRepository } from './key-repository.js';
 import { migrate } from './migrations.js';
-import { openPostgresBackend, type StoreBackend } from './postgres-backend.js';
+import { openPostgresBackend } from './postgres-backend.js';
 import { StoreRequestQueue } from './request-queue.js';
 import type { Database } from './schema.js';
 import { openSqliteBackend } from './sqlite-backend.js';
+import type { StoreBackend } from './store-backend.js';
 
 export type StoreLocation =
   | { kind: 'sqlite'; path: string }

@@ -1,23 +1,11 @@
 import { Kysely, PostgresDialect } from 'kysely';
-import type { KeyChangeNotifier, LeaderLock, WorkNotifier } from '../domain/ports.js';
 import { PgLeaderLock } from './pg-leader-lock.js';
 import { PgListener } from './pg-listener.js';
 import { PgKeyChangeNotifier, PgWorkNotifier } from './pg-notifiers.js';
 import { type PgSettings, clientConfig, createPgPool, guardedPool } from './pg-pool.js';
 import type { Database } from './schema.js';
-import { type StoreDialect, postgresDialect } from './store-dialect.js';
-
-/** The dialect-specific parts of a store: connection, dialect, notifications, leadership. */
-export interface StoreBackend {
-  db: Kysely<Database>;
-  dialect: StoreDialect;
-  notifier: WorkNotifier;
-  keyChanges: KeyChangeNotifier;
-  leader: LeaderLock;
-  /** Whether change notifications are being received (always true in-process). */
-  listening(): boolean;
-  close(): Promise<void>;
-}
+import type { StoreBackend } from './store-backend.js';
+import { postgresDialect } from './store-dialect.js';
 
 /** PostgreSQL: a pool for queries, plus one LISTEN connection and one leader-lock connection. */
 export function openPostgresBackend(settings: PgSettings): StoreBackend {

@@ -13,7 +13,7 @@ import {
 import { AlwaysLeader } from './always-leader.js';
 import { InProcessKeyChanges } from './in-process-key-changes.js';
 import { InProcessNotifier } from './in-process-notifier.js';
-import type { StoreBackend } from './postgres-backend.js';
+import type { StoreBackend } from './store-backend.js';
 import type { Database } from './schema.js';
 import { preparedSqlite } from './sqlite-statements.js';
 import { sqliteDialect } from './store-dialect.js';

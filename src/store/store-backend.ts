@@ -1,0 +1,16 @@
+import type { Kysely } from 'kysely';
+import type { KeyChangeNotifier, LeaderLock, WorkNotifier } from '../domain/ports.js';
+import type { Database } from './schema.js';
+import type { StoreDialect } from './store-dialect.js';
+
+/** The dialect-specific parts of a store: connection, dialect, notifications, leadership. */
+export interface StoreBackend {
+  db: Kysely<Database>;
+  dialect: StoreDialect;
+  notifier: WorkNotifier;
+  keyChanges: KeyChangeNotifier;
+  leader: LeaderLock;
+  /** Whether change notifications are being received (always true in-process). */
+  listening(): boolean;
+  close(): Promise<void>;
+}
