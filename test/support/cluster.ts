@@ -7,6 +7,8 @@ import { tempDir } from './temp.js';
 /** Several `signet serve` processes on one PostgreSQL database, sharing one master key. */
 export interface Cluster {
   adminToken: string;
+  /** What every instance gets: database URL, master key, config (for the CLI, too). */
+  env: Record<string, string>;
   instances: SignetProcess[];
   /** Starts one more instance (waits for it to be healthy). */
   add(): Promise<SignetProcess>;
@@ -45,6 +47,7 @@ export async function startCluster(options: {
   await Promise.all(Array.from({ length: options.size - 1 }, add));
   return {
     adminToken,
+    env,
     instances,
     add,
     stop: async () => {
