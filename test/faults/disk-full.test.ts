@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, openSync, closeSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
@@ -56,9 +56,15 @@ describe('the disk full, for real (a tiny tmpfs under the data dir)', () => {
     'answers 503 while the disk is full, never corrupts, and completes what it accepted',
     { timeout: 90_000 },
     async () => {
+      const configPath = join(dir.path, 'signet.yaml');
+      // Attempts that met the full disk are retried soon once there is room again.
+      writeFileSync(
+        configPath,
+        'queue: { backoff: PT0.1S, maxBackoff: PT0.5S, maxAttempts: 100 }\n',
+      );
       signet = await startSignet({
         dataDir: mountPoint,
-        env: { SIGNET_CONFIG: '', SIGNET_LOG_LEVEL: 'error' },
+        env: { SIGNET_CONFIG: configPath, SIGNET_LOG_LEVEL: 'error' },
       });
       const headers = {
         authorization: `Bearer ${signet.adminToken}`,
