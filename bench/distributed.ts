@@ -19,12 +19,13 @@ interface Row {
 
 async function measure(setup: string, instances: number, postgres: boolean): Promise<Row> {
   const database = await createTestDatabase();
-  const cluster = await startCluster({
-    databaseUrl: postgres ? database.url : '',
-    size: instances,
-    config: CONFIG,
-  });
+  let cluster: Awaited<ReturnType<typeof startCluster>> | undefined;
   try {
+    cluster = await startCluster({
+      databaseUrl: postgres ? database.url : '',
+      size: instances,
+      config: CONFIG,
+    });
     const urls = cluster.instances.map((p) => p.url);
     const started = Date.now();
     await submitLoad({
@@ -49,7 +50,7 @@ async function measure(setup: string, instances: number, postgres: boolean): Pro
       completedPerSecond: Math.round(requests / ((completed - started) / 1000)),
     };
   } finally {
-    await cluster.stop();
+    await cluster?.stop();
     await database.drop();
   }
 }
