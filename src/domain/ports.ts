@@ -45,6 +45,9 @@ export interface CompletedResult {
   kid: string;
 }
 
+/** Why a completion was, or was not, recorded. */
+export type CompleteOutcome = 'completed' | 'lease-lost' | 'key-revoked';
+
 export interface RequestQueue {
   /** Stores a new request, or returns the earlier one for the same client and idempotency key. */
   enqueue(input: NewRequest): Promise<{ record: RequestRecord; created: boolean }>;
@@ -54,7 +57,7 @@ export interface RequestQueue {
    * Completes a request. Succeeds only while `owner` still holds the lease and
    * the signing key is still active: a revoked key never completes a request.
    */
-  complete(requestId: string, owner: string, result: CompletedResult): Promise<boolean>;
+  complete(requestId: string, owner: string, result: CompletedResult): Promise<CompleteOutcome>;
   /** Puts a leased request back, due after `delayMs`. */
   retry(requestId: string, owner: string, error: string, delayMs: number): Promise<boolean>;
   /** Ends a leased request as failed with a reason. */

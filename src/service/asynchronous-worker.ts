@@ -137,12 +137,17 @@ export class AsynchronousWorker {
     try {
       for (let round = 0; round < MAX_RESIGN; round++) {
         const result = await this.options.pipeline(envelope);
-        if (await queue.complete(id, owner, result)) {
+        const outcome = await queue.complete(id, owner, result);
+        if (outcome === 'completed') {
           this.options.onSettled?.(id, 'completed');
           return;
         }
-        // Refused: the lease was lost, or the key was revoked after signing. Sign again;
-        // if the lease is gone, the next complete() is refused too and retry() is a no-op.
+        if (outcome === 'lease-lost') {
+          // Someone else holds the request now (our lease expired, or we released it).
+          logger.warn({ requestId: id }, 'lease lost before completion; leaving the request');
+          return;
+        }
+        // The key was revoked after it signed: sign again with the next key.
       }
       await queue.retry(
         id,

@@ -5,6 +5,11 @@ export class CompletionWaiter {
   readonly #events = new EventEmitter().setMaxListeners(0);
   #closed = false;
 
+  /** True once the service is shutting down: long-polls answer with what they have. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   settled(requestId: string): void {
     this.#events.emit(requestId);
   }

@@ -73,7 +73,7 @@ export class ServiceApi implements SignetApi {
   ): Promise<StatusView> {
     const deadline = Date.now() + waitMs;
     let record = await this.find(client, requestId);
-    while (!settled(record) && Date.now() < deadline) {
+    while (!settled(record) && Date.now() < deadline && !this.deps.waiter.closed) {
       await this.deps.waiter.wait(requestId, Math.min(STATUS_POLL_MS, deadline - Date.now()));
       record = await this.find(client, requestId);
     }

@@ -4,6 +4,7 @@ import type {
   ClaimedRequest,
   Clock,
   CompletedResult,
+  CompleteOutcome,
   NewRequest,
   RequestQueue,
 } from '../domain/ports.js';
@@ -150,7 +151,11 @@ export class StoreRequestQueue implements RequestQueue {
     }));
   }
 
-  async complete(requestId: string, owner: string, result: CompletedResult): Promise<boolean> {
+  async complete(
+    requestId: string,
+    owner: string,
+    result: CompletedResult,
+  ): Promise<CompleteOutcome> {
     const now = this.clock.now().getTime();
     try {
       return await this.db.transaction().execute(async (tx) => {
@@ -180,7 +185,7 @@ export class StoreRequestQueue implements RequestQueue {
             ),
           )
           .executeTakeFirst();
-        if (Number(outcome.numUpdatedRows) !== 1) return false;
+        if (Number(outcome.numUpdatedRows) !== 1) return this.whyRefused(tx, requestId, owner);
         // Re-checked on the key row itself, under its lock: on PostgreSQL (READ COMMITTED) the
         // EXISTS above saw the statement's snapshot, and a revocation may have committed since.
         // This UPDATE waits for a concurrent revocation and then sees it; a revocation that
@@ -192,12 +197,26 @@ export class StoreRequestQueue implements RequestQueue {
           .where('status', 'in', ['active', 'retired'])
           .executeTakeFirst();
         if (Number(counted.numUpdatedRows) !== 1) throw new KeyNoLongerUsable();
-        return true;
+        return 'completed';
       });
     } catch (err) {
-      if (err instanceof KeyNoLongerUsable) return false;
+      if (err instanceof KeyNoLongerUsable) return 'key-revoked';
       throw err;
     }
+  }
+
+  /** The lease is still ours, so the key condition refused it; otherwise the lease is gone. */
+  private async whyRefused(
+    tx: Kysely<Database>,
+    requestId: string,
+    owner: string,
+  ): Promise<CompleteOutcome> {
+    const row = await tx
+      .selectFrom('requests')
+      .select(['status', 'lease_owner'])
+      .where('id', '=', requestId)
+      .executeTakeFirst();
+    return row?.status === 'processing' && row.lease_owner === owner ? 'key-revoked' : 'lease-lost';
   }
 
   async retry(requestId: string, owner: string, error: string, delayMs: number): Promise<boolean> {

@@ -158,13 +158,7 @@ describe('graceful shutdown', () => {
     }
   });
 
-  // BUG (reported: src/service/completion-waiter.ts wait() and src/service/service-api.ts
-  // status()): once shutdown closes the waiter, wait() resolves at once, so the status loop of
-  // an open long-poll spins on the store until the poll's deadline. That starves the event loop:
-  // in-flight work cannot finish and the grace timer cannot fire, so the process exits only when
-  // the long-poll's ?wait= runs out (here 30 s). `it.fails` keeps the suite green: flip to `it`
-  // once fixed.
-  it.fails('with a long-poll in progress: answers it at once and exits 0 within 5 s', async () => {
+  it('with a long-poll in progress: answers it at once and exits 0 within 5 s', async () => {
     const dir = tempDir();
     const signet = await start(dir.path);
     try {

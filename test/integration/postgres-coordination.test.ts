@@ -92,7 +92,7 @@ describe.skipIf(!(await postgresAvailable()))('PostgreSQL coordination between i
     await revoker.query('COMMIT');
     await revoker.end();
 
-    expect(await completion).toBe(false);
+    expect(await completion).toBe('key-revoked');
     expect((await store.requests.get(record.requestId))?.status).toBe('processing');
     expect((await store.keys.get('k1'))?.signatures).toBe(0);
   });

@@ -163,4 +163,25 @@ describe('AsynchronousWorker', () => {
     expect((await store.requests.get(id))?.status).toBe('queued');
     release();
   });
+
+  it('leaves a request whose lease was taken over, without running the work again', async () => {
+    let calls = 0;
+    startWorker(
+      async (envelope) => {
+        calls++;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        return ok(envelope);
+      },
+      { leaseMs: 50, concurrency: 1 },
+    );
+    const id = await submit();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const [taken] = await store.requests.claim('w2', 1, 60_000);
+    expect(taken?.envelope.requestId).toBe(id);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(calls).toBe(1);
+    const record = await store.requests.get(id);
+    expect(record?.status).toBe('processing');
+    expect(await store.requests.complete(id, 'w2', ok(taken!.envelope))).toBe('completed');
+  });
 });

@@ -52,12 +52,12 @@ describe.each(await storeBackends())('StoreRequestQueue on $name', (backend) => 
     expect(claimed?.envelope.requestId).toBe(record.requestId);
     expect(claimed?.attempts).toBe(1);
     expect(await store.requests.claim('w2', 10, 1000)).toHaveLength(0);
-    expect(await store.requests.complete(record.requestId, 'w2', result('k1'))).toBe(false);
-    expect(await store.requests.complete(record.requestId, 'w1', result('k1'))).toBe(true);
+    expect(await store.requests.complete(record.requestId, 'w2', result('k1'))).toBe('lease-lost');
+    expect(await store.requests.complete(record.requestId, 'w1', result('k1'))).toBe('completed');
     const done = await store.requests.get(record.requestId);
     expect(done?.status).toBe('completed');
     expect(done?.token).toBe('a.b.c');
-    expect(await store.requests.complete(record.requestId, 'w1', result('k1'))).toBe(false);
+    expect(await store.requests.complete(record.requestId, 'w1', result('k1'))).toBe('lease-lost');
   });
 
   it('delivers leased work again once the lease expires, and the old holder can no longer complete', async () => {
@@ -70,9 +70,9 @@ describe.each(await storeBackends())('StoreRequestQueue on $name', (backend) => 
     expect(again?.envelope.requestId).toBe(record.requestId);
     expect(again?.attempts).toBe(2);
     expect(await store.requests.complete(record.requestId, 'dead-worker', result('k1'))).toBe(
-      false,
+      'lease-lost',
     );
-    expect(await store.requests.complete(record.requestId, 'w2', result('k1'))).toBe(true);
+    expect(await store.requests.complete(record.requestId, 'w2', result('k1'))).toBe('completed');
   });
 
   it('retries after the given delay and fails with a reason', async () => {
@@ -93,8 +93,8 @@ describe.each(await storeBackends())('StoreRequestQueue on $name', (backend) => 
     await store.keys.revoke('k0', 'keyCompromise', clock.now());
     const { record } = await submit();
     await store.requests.claim('w1', 10, 1000);
-    expect(await store.requests.complete(record.requestId, 'w1', result('k0'))).toBe(false);
-    expect(await store.requests.complete(record.requestId, 'w1', result('k1'))).toBe(true);
+    expect(await store.requests.complete(record.requestId, 'w1', result('k0'))).toBe('key-revoked');
+    expect(await store.requests.complete(record.requestId, 'w1', result('k1'))).toBe('completed');
   });
 
   it('honours idempotency keys per client and refuses a reused key with other content', async () => {
