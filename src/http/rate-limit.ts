@@ -16,6 +16,8 @@ export async function registerRateLimit(
     global: true,
     max: limits.max,
     timeWindow: limits.window,
+    // Health probes (load balancers, orchestrators) must never be throttled into "down".
+    allowList: (request) => request.routeOptions.url === '/health',
     keyGenerator: (request) =>
       request.client ? `client:${request.client.id}` : `ip:${request.ip}`,
     errorResponseBuilder: (_request, context) =>

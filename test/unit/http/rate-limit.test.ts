@@ -29,4 +29,17 @@ describe('http: rate limiting', () => {
     const other = await h.app.inject({ url: '/cas', remoteAddress: '10.1.2.3' });
     expect(other.statusCode).toBe(200);
   });
+
+  it('never throttles /health', async () => {
+    for (let i = 0; i < 10; i++)
+      expect((await h.app.inject({ url: '/health' })).statusCode).toBe(200);
+    expectProblem(
+      await (async () => {
+        for (let i = 0; i < 3; i++) await h.app.inject({ url: '/cas' });
+        return h.app.inject({ url: '/cas' });
+      })(),
+      429,
+      'ERR_RATE_LIMITED',
+    );
+  });
 });
