@@ -13,6 +13,7 @@ import { withRedaction } from './logging.js';
 import { problemErrorHandler, sendProblem, toProblem } from './problem.js';
 import { registerRateLimit } from './rate-limit.js';
 import { adminRoutes } from './routes/admin.js';
+import { batchRoutes } from './routes/batch.js';
 import { caRoutes } from './routes/cas.js';
 import type { HttpConfig, RouteContext } from './routes/context.js';
 import { keyRoutes } from './routes/keys.js';
@@ -64,6 +65,11 @@ export async function buildApp({ api, config, logger }: BuildAppOptions): Promis
   app.removeAllContentTypeParsers();
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const charset = /;\s*charset="?([^";\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1];
+    if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
+      done(new SignetError('ERR_UNSUPPORTED_MEDIA_TYPE', 'JSON bodies must be UTF-8'), undefined);
+      return;
+    }
     const text = body.toString();
     if (text === '') done(null, undefined);
     else parseJson(request, text, done);
@@ -83,6 +89,7 @@ export async function buildApp({ api, config, logger }: BuildAppOptions): Promis
 
   const context: RouteContext = { api, auth: createAuth(api), config, closing: closing.signal };
   await app.register(requestRoutes, context);
+  await app.register(batchRoutes, context);
   await app.register(keyRoutes, context);
   await app.register(adminRoutes, context);
   await app.register(caRoutes, context);

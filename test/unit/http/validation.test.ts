@@ -66,10 +66,22 @@ describe('http: request validation', () => {
       'multipart/form-data; boundary=x',
       'application/xml',
       'application/jsonx',
+      'application/json; charset=utf-16',
+      'application/json; charset="latin1"',
     ]) {
       expectProblem(await post('{"data":1}', type), 415, 'ERR_UNSUPPORTED_MEDIA_TYPE');
     }
     expect(h.api.submits).toHaveLength(0);
+  });
+
+  it('accepts JSON declared as UTF-8, with or without a charset', async () => {
+    for (const type of [
+      'application/json',
+      'application/json; charset=utf-8',
+      'application/json;charset="UTF-8"',
+    ]) {
+      expect((await post('{"data":1}', type)).statusCode).toBe(202);
+    }
   });
 
   it('refuses prototype poisoning', async () => {
