@@ -185,6 +185,14 @@ describe('hostile input', () => {
       ][] = [
         ['POST', '/request', '/request', json, '{"data":1}', [401, 401, 202, 202, 202]],
         [
+          'POST',
+          '/requests',
+          '/requests',
+          json,
+          '{"items":[{"data":1}]}',
+          [401, 401, 202, 202, 202],
+        ],
+        [
           'GET',
           '/status/{requestId}',
           `/status/${own.requestId}`,

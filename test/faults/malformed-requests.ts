@@ -269,6 +269,24 @@ export function malformedRequests(seed: number, count: number, tokens: Tokens): 
       ]),
       headers: { authorization: bearer(tokens.client) },
     }),
+    batch: () => ({
+      kind: 'http',
+      category: 'batch',
+      method: 'POST',
+      path: '/requests',
+      headers: json,
+      body: pick<() => string>([
+        () => mutatedJson(),
+        () => `{"items":${mutatedJson()}}`,
+        () => `{"items":[${mutatedJson()},${JSON.stringify(validBody())}]}`,
+        () => JSON.stringify({ items: Array.from({ length: 101 + int(50) }, () => validBody()) }),
+        () =>
+          JSON.stringify({
+            items: [{ ...validBody(), idempotencyKey: pick(['', 'k'.repeat(300), 5]) }],
+          }),
+        () => JSON.stringify({ items: pick([[], {}, null, 'x', [null], [[]]]) }),
+      ])(),
+    }),
     sizes: () => ({
       kind: 'http',
       category: 'sizes',
@@ -319,6 +337,7 @@ export function malformedRequests(seed: number, count: number, tokens: Tokens): 
     ['ids', 20],
     ['paths', 10],
     ['sizes', 4],
+    ['batch', 6],
     ['raw', 3],
   ];
   const total = weights.reduce((sum, [, w]) => sum + w, 0);

@@ -1,9 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { AuthenticatedClient, StatusView, SubmitBody } from '../../service/api.js';
+import type { SubmitBody } from '../../service/api.js';
 import { clientOf } from '../auth.js';
 import { preferredWaitSeconds } from '../prefer.js';
 import { UUID_PATTERN, bearerSecurity, problemResponses } from '../schemas.js';
 import type { RouteContext } from './context.js';
+import { statusUntilClosing } from './long-poll.js';
 
 const submitBody = {
   type: 'object',
@@ -102,7 +103,13 @@ export const requestRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) 
       const waitSeconds = Math.min(preferredWaitSeconds(request.headers.prefer), maxWaitSeconds);
       if (waitSeconds > 0 && !closing.aborted) {
         reply.header('preference-applied', `wait=${waitSeconds}`);
-        const view = await statusUntilClosing(client, record.requestId, waitSeconds * 1000);
+        const view = await statusUntilClosing(
+          api,
+          closing,
+          client,
+          record.requestId,
+          waitSeconds * 1000,
+        );
         if (view.status === 'completed' || view.status === 'failed')
           return reply.code(200).send(view);
         status = view.status;
@@ -156,27 +163,7 @@ export const requestRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) 
       const client = clientOf(request);
       const { requestId } = request.params;
       const waitMs = (request.query.wait ?? 0) * 1000;
-      if (waitMs === 0 || closing.aborted) return api.status(client, requestId, 0);
-      return statusUntilClosing(client, requestId, waitMs);
+      return statusUntilClosing(api, closing, client, requestId, waitMs);
     },
   );
-
-  /** A long-poll that, on shutdown, answers with the current state instead of holding the close. */
-  async function statusUntilClosing(
-    client: AuthenticatedClient,
-    requestId: string,
-    waitMs: number,
-  ): Promise<StatusView> {
-    let onAbort = (): void => {};
-    const closed = new Promise<undefined>((resolve) => {
-      onAbort = () => resolve(undefined);
-      closing.addEventListener('abort', onAbort, { once: true });
-    });
-    try {
-      const view = await Promise.race([api.status(client, requestId, waitMs), closed]);
-      return view ?? (await api.status(client, requestId, 0));
-    } finally {
-      closing.removeEventListener('abort', onAbort);
-    }
-  }
 };
