@@ -155,7 +155,11 @@ export function problemErrorHandler(
   reply: FastifyReply,
 ): FastifyReply {
   const problem = toProblem(error, request);
-  if (problem.status >= 500) {
+  if (problem.status === 503) {
+    // Expected while a dependency is down (database, CAs): one line each, not a stack trace.
+    const reason = error instanceof Error ? error.message : String(error);
+    request.log.warn({ code: problem.code, reason }, 'request refused: service unavailable');
+  } else if (problem.status >= 500) {
     request.log.error({ err: error, code: problem.code }, 'request failed');
   } else {
     request.log.info({ code: problem.code, detail: problem.detail }, 'request rejected');
