@@ -35,7 +35,7 @@ describe('POST /requests (batches)', () => {
     await ctx?.close();
   });
 
-  const post = (payload: unknown, extra: Record<string, string> = {}) =>
+  const post = (payload: object | string, extra: Record<string, string> = {}) =>
     app.inject({ method: 'POST', url: '/requests', headers: { ...headers, ...extra }, payload });
 
   it('queues every item and answers one result per item, in order', async () => {
