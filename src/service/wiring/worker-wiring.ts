@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { CAValidator } from '../../ca/ca-validator.js';
+import type { SignetConfig } from '../../config/loader.js';
+import type { Clock, Processor } from '../../domain/ports.js';
+import type { KeyManager } from '../../keys/key-manager.js';
+import { HttpUpstreamProcessor } from '../../processors/http-upstream.js';
+import { NotarizeProcessor } from '../../processors/notarize.js';
+import type { SignatureGenerator } from '../../signing/signature-generator.js';
+import { TokenGenerator } from '../../signing/token-generator.js';
+import type { Store } from '../../store/index.js';
+import { AsynchronousWorker } from '../asynchronous-worker.js';
+import { CallbackSender } from '../callback-sender.js';
+import { CompletionWaiter } from '../completion-waiter.js';
+import type { SignetMetrics } from '../metrics.js';
+import type { OutboundGuard } from '../outbound-guard.js';
+import { ResponseAssembler } from '../response-assembler.js';
+import { SigningPipeline } from '../signing-pipeline.js';
+
+export function createProcessors(config: SignetConfig, clock: Clock): Map<string, Processor> {
+  const processors = new Map<string, Processor>([['notarize', new NotarizeProcessor(clock)]]);
+  if (config.processors.http) {
+    const { url, timeout } = config.processors.http;
+    processors.set('http', new HttpUpstreamProcessor({ url, timeoutMs: timeout }));
+  }
+  return processors;
+}
+
+export interface WorkerDeps {
+  store: Store;
+  keyManager: KeyManager;
+  caValidator: CAValidator;
+  signatureGenerator: SignatureGenerator;
+  processors: ReadonlyMap<string, Processor>;
+  guard: OutboundGuard;
+  metrics: SignetMetrics;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** The pipeline of the specification's workflow, run by the worker, with what follows a settlement. */
+export function wireWorker(
+  config: SignetConfig,
+  deps: WorkerDeps,
+): { worker: AsynchronousWorker; waiter: CompletionWaiter } {
+  const { store, clock, logger, metrics } = deps;
+  const pipeline = new SigningPipeline({
+    keyManager: deps.keyManager,
+    processors: deps.processors,
+    signatureGenerator: deps.signatureGenerator,
+    caValidator: deps.caValidator,
+    responseAssembler: new ResponseAssembler(),
+    tokenGenerator: new TokenGenerator(config.publicUrl),
+    clock,
+    publicUrl: config.publicUrl,
+  });
+  const callbacks = new CallbackSender(deps.guard, config.callbacks.timeout, logger);
+  const waiter = new CompletionWaiter();
+  const onSettled = (requestId: string, outcome: 'completed' | 'failed'): void => {
+    waiter.settled(requestId);
+    metrics.settled.inc({ outcome });
+    void store.requests
+      .get(requestId)
+      .then((record) => {
+        if (!record) return;
+        metrics.latency.observe((clock.now().getTime() - record.createdAt.getTime()) / 1000);
+        if (record.callbackUrl) {
+          void callbacks.send(record.callbackUrl, {
+            requestId,
+            status: outcome,
+            statusUrl: `${config.publicUrl}/status/${requestId}`,
+          });
+        }
+      })
+      // E.g. the database went away right after the completion: an unhandled rejection
+      // would end the process.
+      .catch((err: unknown) =>
+        logger.warn({ err, requestId }, 'could not read a settled request back'),
+      );
+  };
+  const worker = new AsynchronousWorker({
+    queue: store.requests,
+    notifier: store.notifier,
+    pipeline: (envelope) => pipeline.run(envelope),
+    owner: `worker-${randomUUID()}`,
+    leaseMs: config.queue.lease,
+    batchSize: config.queue.batchSize,
+    concurrency: config.queue.concurrency,
+    maxAttempts: config.queue.maxAttempts,
+    backoffMs: config.queue.backoff,
+    maxBackoffMs: config.queue.maxBackoff,
+    onAllDown: config.validation.onAllDown,
+    clock,
+    logger,
+    onSettled,
+  });
+  return { worker, waiter };
+}
