@@ -3,6 +3,7 @@ import { SignetError } from '../../domain/errors.js';
 import type { Algorithm, PublicJwk } from '../../domain/types.js';
 import { acquireModule, reinitializeModule, releaseModule } from './loaded-modules.js';
 import { mechanismName, TOKEN_ALGORITHMS } from './token-algorithms.js';
+import { closeQuietly, find, findTokenSlot, hex } from './token-slots.js';
 import {
   hsmUnavailable,
   isPinRefused,
@@ -205,11 +206,11 @@ export class Pkcs11Token {
     const library = this.#library;
     let slot: Handle;
     try {
-      slot = this.findSlot(library);
+      slot = findTokenSlot(library, this.options);
     } catch (err) {
       // The token may be back after being removed: let the module look again, once.
       if (!this.reinitialize()) throw err;
-      slot = this.findSlot(library);
+      slot = findTokenSlot(library, this.options);
     }
     let session: Handle;
     try {
@@ -254,35 +255,6 @@ export class Pkcs11Token {
     return this.#pinRefused;
   }
 
-  private findSlot(library: PKCS11): Handle {
-    const { tokenLabel, slot: wantedSlot, module } = this.options;
-    let slots: Handle[];
-    try {
-      slots = library.C_GetSlotList(true);
-    } catch (err) {
-      throw hsmUnavailable(`cannot list the slots of PKCS#11 module ${module}`, err);
-    }
-    const present: string[] = [];
-    for (const slot of slots) {
-      let info: pkcs11js.TokenInfo;
-      try {
-        info = library.C_GetTokenInfo(slot);
-      } catch {
-        continue;
-      }
-      if ((info.flags & pkcs11js.CKF_TOKEN_INITIALIZED) === 0) continue;
-      const label = info.label.trimEnd();
-      present.push(label);
-      if (label === tokenLabel && (wantedSlot === undefined || slotId(slot) === wantedSlot)) {
-        return slot;
-      }
-    }
-    const where = wantedSlot === undefined ? '' : ` in slot ${wantedSlot}`;
-    throw hsmUnavailable(
-      `PKCS#11 token '${tokenLabel}'${where} not found in module ${module} (tokens present: ${present.map((l) => `'${l}'`).join(', ') || 'none'})`,
-    );
-  }
-
   private privateKey(library: PKCS11, session: Handle, id: Uint8Array): Handle {
     const cached = this.#handles.get(hex(id));
     if (cached) return cached;
@@ -303,30 +275,3 @@ export class Pkcs11Token {
     if (connection) closeQuietly(connection.library, connection.session);
   }
 }
-
-function find(library: PKCS11, session: Handle, cls: number, id: Uint8Array): Handle[] {
-  library.C_FindObjectsInit(session, [
-    { type: pkcs11js.CKA_CLASS, value: cls },
-    { type: pkcs11js.CKA_ID, value: Buffer.from(id) },
-  ]);
-  try {
-    return library.C_FindObjects(session, 4);
-  } finally {
-    library.C_FindObjectsFinal(session);
-  }
-}
-
-function closeQuietly(library: PKCS11, session: Handle): void {
-  try {
-    library.C_CloseSession(session);
-  } catch {
-    // The session is already gone with the token.
-  }
-}
-
-/** CK_SLOT_ID as the number that tools such as softhsm2-util and pkcs11-tool print. */
-function slotId(slot: Handle): number {
-  return slot.length >= 8 ? Number(slot.readBigUInt64LE(0)) : slot.readUInt32LE(0);
-}
-
-const hex = (id: Uint8Array) => Buffer.from(id).toString('hex');
