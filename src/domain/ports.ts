@@ -58,6 +58,11 @@ export interface RequestQueue {
    * the signing key is still active: a revoked key never completes a request.
    */
   complete(requestId: string, owner: string, result: CompletedResult): Promise<CompleteOutcome>;
+  /** Completes several requests in one transaction, with the guarantees of `complete` for each. */
+  completeMany?(
+    owner: string,
+    items: readonly { requestId: string; result: CompletedResult }[],
+  ): Promise<CompleteOutcome[]>;
   /** Puts a leased request back, due after `delayMs`. */
   retry(requestId: string, owner: string, error: string, delayMs: number): Promise<boolean>;
   /** Ends a leased request as failed with a reason. */

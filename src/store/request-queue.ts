@@ -10,6 +10,7 @@ import type {
 } from '../domain/ports.js';
 import { SignetError } from '../domain/errors.js';
 import type { RequestRecord, RequestStatus, SignedResponse } from '../domain/types.js';
+import { type Completion, completeBatch } from './complete-batch.js';
 import type { Database, RequestsTable } from './schema.js';
 import type { StoreDialect } from './store-dialect.js';
 import { isUniqueViolation } from './unique-violation.js';
@@ -203,6 +204,13 @@ export class StoreRequestQueue implements RequestQueue {
       if (err instanceof KeyNoLongerUsable) return 'key-revoked';
       throw err;
     }
+  }
+
+  /** Several completions in one transaction (see completeBatch); one outcome per item, in order. */
+  async completeMany(owner: string, items: readonly Completion[]): Promise<CompleteOutcome[]> {
+    if (items.length === 0) return [];
+    const now = this.clock.now().getTime();
+    return this.db.transaction().execute((tx) => completeBatch(tx, owner, now, items));
   }
 
   /** The lease is still ours, so the key condition refused it; otherwise the lease is gone. */

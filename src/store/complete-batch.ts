@@ -1,0 +1,100 @@
+import { type Kysely, sql } from 'kysely';
+import type { CompletedResult, CompleteOutcome } from '../domain/ports.js';
+import type { Database } from './schema.js';
+
+export interface Completion {
+  requestId: string;
+  result: CompletedResult;
+}
+
+const USABLE = ['active', 'retired'];
+
+/**
+ * Completes several leased requests in one transaction, with the guarantees
+ * of completing them one by one: a request completes only while `owner`
+ * holds its lease, and only if its key is still usable when this commits.
+ *
+ * Each key row is checked first with an UPDATE, which takes its row lock (on
+ * PostgreSQL, after waiting for a concurrent revocation, whose result it then
+ * sees); a revocation that starts later waits for this commit. Completed
+ * requests are then counted on their key in one statement per key.
+ */
+export async function completeBatch(
+  tx: Kysely<Database>,
+  owner: string,
+  now: number,
+  items: readonly Completion[],
+): Promise<CompleteOutcome[]> {
+  const outcomes: CompleteOutcome[] = new Array<CompleteOutcome>(items.length).fill('lease-lost');
+  const byKid = new Map<string, number[]>();
+  items.forEach(({ result }, index) => {
+    byKid.set(result.kid, [...(byKid.get(result.kid) ?? []), index]);
+  });
+
+  for (const [kid, indexes] of byKid) {
+    const usable = await tx
+      .updateTable('keys')
+      .set({ signatures: sql<number>`signatures` })
+      .where('kid', '=', kid)
+      .where('status', 'in', USABLE)
+      .executeTakeFirst();
+    if (Number(usable.numUpdatedRows) !== 1) {
+      await markRevoked(tx, owner, items, indexes, outcomes);
+      continue;
+    }
+    let completed = 0;
+    for (const index of indexes) {
+      const { requestId, result } = items[index] as Completion;
+      const updated = await tx
+        .updateTable('requests')
+        .set({
+          status: 'completed',
+          token: result.token,
+          signed_response: JSON.stringify(result.signedResponse),
+          kid: result.kid,
+          error: null,
+          lease_owner: null,
+          lease_expires_at: null,
+          updated_at: now,
+        })
+        .where('id', '=', requestId)
+        .where('status', '=', 'processing')
+        .where('lease_owner', '=', owner)
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) === 1) {
+        outcomes[index] = 'completed';
+        completed += 1;
+      }
+    }
+    if (completed > 0) {
+      await tx
+        .updateTable('keys')
+        .set({ signatures: sql<number>`signatures + ${completed}` })
+        .where('kid', '=', kid)
+        .execute();
+    }
+  }
+  return outcomes;
+}
+
+/** The key is gone: a request still leased to us is refused for its key, otherwise its lease was lost. */
+async function markRevoked(
+  tx: Kysely<Database>,
+  owner: string,
+  items: readonly Completion[],
+  indexes: readonly number[],
+  outcomes: CompleteOutcome[],
+): Promise<void> {
+  const ids = indexes.map((index) => (items[index] as Completion).requestId);
+  const held = await tx
+    .selectFrom('requests')
+    .select('id')
+    .where('id', 'in', ids)
+    .where('status', '=', 'processing')
+    .where('lease_owner', '=', owner)
+    .execute();
+  const stillOurs = new Set(held.map((row) => row.id));
+  for (const index of indexes) {
+    if (stillOurs.has((items[index] as Completion).requestId)) outcomes[index] = 'key-revoked';
+  }
+}

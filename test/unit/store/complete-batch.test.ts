@@ -1,0 +1,95 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { KeyRotationRecord } from '../../../src/domain/types.js';
+import type { Store } from '../../../src/store/index.js';
+import { ManualClock } from '../../support/clock.js';
+import { type StoreFixture, storeBackends } from '../../support/store-backends.js';
+
+const result = (kid: string, n: number) => ({
+  token: `t.${n}.${kid}`,
+  kid,
+  signedResponse: { data: { n }, signature: String(n), kid, caLocations: [] },
+});
+
+function key(kid: string, status: KeyRotationRecord['status']): KeyRotationRecord {
+  return {
+    kid,
+    algorithm: 'EdDSA',
+    status,
+    publicJwk: { kty: 'OKP', crv: 'Ed25519', x: kid },
+    privateKeyRef: 'ref',
+    createdAt: new Date(0),
+  };
+}
+
+describe.each(await storeBackends())('completeMany on $name', (backend) => {
+  let fixture: StoreFixture;
+  let store: Store;
+  const clock = new ManualClock();
+
+  beforeAll(async () => {
+    fixture = await backend.setup();
+  });
+  afterAll(async () => fixture.teardown());
+  beforeEach(async () => {
+    store = await fixture.fresh(clock);
+    await store.keys.insert(key('good', 'active'));
+    await store.keys.insert(key('gone', 'revoked'));
+  });
+  afterEach(async () => fixture.closeAll());
+
+  async function leased(n: number, owner = 'w1'): Promise<string[]> {
+    for (let i = 0; i < n; i++) {
+      await store.requests.enqueue({
+        clientId: 'c',
+        data: { i },
+        processor: 'notarize',
+        fingerprint: `f${i}`,
+      });
+    }
+    return (await store.requests.claim(owner, n, 60_000)).map((c) => c.envelope.requestId);
+  }
+
+  it('completes a batch in one go, each with its own token, and counts each signature once', async () => {
+    const ids = await leased(5);
+    const outcomes = await store.requests.completeMany?.(
+      'w1',
+      ids.map((requestId, n) => ({ requestId, result: result('good', n) })),
+    );
+    expect(outcomes).toEqual(ids.map(() => 'completed'));
+    for (const [n, id] of ids.entries()) {
+      expect((await store.requests.get(id))?.token).toBe(`t.${n}.good`);
+    }
+    expect((await store.keys.get('good'))?.signatures).toBe(5);
+  });
+
+  it('refuses, item by item, a lost lease and a revoked key, and completes the rest', async () => {
+    const [mine, stolen, revokedKey, alsoMine] = await leased(4);
+    if (!mine || !stolen || !revokedKey || !alsoMine)
+      throw new Error('four leased requests expected');
+    // `stolen` is taken by another worker once its lease has expired.
+    await store.requests.releaseAll('w1');
+    clock.advance(1);
+    const reclaimed = await store.requests.claim('w2', 4, 60_000);
+    expect(reclaimed).toHaveLength(4);
+    for (const { envelope } of reclaimed) {
+      if (envelope.requestId !== stolen)
+        await store.requests.retry(envelope.requestId, 'w2', 'x', 0);
+    }
+    const again = await store.requests.claim('w1', 3, 60_000);
+    expect(again.map((c) => c.envelope.requestId).sort()).toEqual(
+      [mine, revokedKey, alsoMine].sort(),
+    );
+
+    const outcomes = await store.requests.completeMany?.('w1', [
+      { requestId: mine, result: result('good', 0) },
+      { requestId: stolen, result: result('good', 1) },
+      { requestId: revokedKey, result: result('gone', 2) },
+      { requestId: alsoMine, result: result('good', 3) },
+    ]);
+    expect(outcomes).toEqual(['completed', 'lease-lost', 'key-revoked', 'completed']);
+    expect((await store.requests.get(stolen))?.status).toBe('processing');
+    expect((await store.requests.get(revokedKey))?.status).toBe('processing');
+    expect((await store.keys.get('good'))?.signatures).toBe(2);
+    expect((await store.keys.get('gone'))?.signatures ?? 0).toBe(0);
+  });
+});
