@@ -8,6 +8,7 @@ import type {
   WorkNotifier,
 } from '../domain/ports.js';
 import type { RequestEnvelope } from '../domain/types.js';
+import { CompletionBatcher } from './completion-batcher.js';
 
 export interface WorkerOptions {
   queue: RequestQueue;
@@ -45,7 +46,12 @@ export class AsynchronousWorker {
   #unsubscribe: (() => void) | undefined;
   #claimFailures = 0;
 
-  constructor(private readonly options: WorkerOptions) {}
+  /** Completions of the same moment share one transaction. */
+  readonly #completions: CompletionBatcher;
+
+  constructor(private readonly options: WorkerOptions) {
+    this.#completions = new CompletionBatcher(options.queue, options.owner);
+  }
 
   start(): void {
     if (this.#running) return;
@@ -137,7 +143,7 @@ export class AsynchronousWorker {
     try {
       for (let round = 0; round < MAX_RESIGN; round++) {
         const result = await this.options.pipeline(envelope);
-        const outcome = await queue.complete(id, owner, result);
+        const outcome = await this.#completions.complete(id, result);
         if (outcome === 'completed') {
           this.options.onSettled?.(id, 'completed');
           return;

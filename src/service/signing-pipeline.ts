@@ -6,6 +6,7 @@ import type { KeyManager } from '../keys/key-manager.js';
 import type { SignatureGenerator } from '../signing/signature-generator.js';
 import type { TokenGenerator } from '../signing/token-generator.js';
 import type { ResponseAssembler } from './response-assembler.js';
+import { singleFlight } from './single-flight.js';
 
 export interface SigningPipelineOptions {
   keyManager: KeyManager;
@@ -23,15 +24,23 @@ const MAX_COMPROMISE_ROTATIONS = 2;
 
 /** The workflow of the specification, steps 4 to 9, for one request. */
 export class SigningPipeline {
-  constructor(private readonly options: SigningPipelineOptions) {}
+  /** Requests signed at the same moment share one key lookup and one validation per key. */
+  readonly #signingKey: () => Promise<LoadedKey>;
+  readonly #validateKey: (kid: string) => Promise<ValidatedCa[]>;
+
+  constructor(private readonly options: SigningPipelineOptions) {
+    const shared = singleFlight(() => options.keyManager.getKeyForSigning());
+    this.#signingKey = () => shared(undefined);
+    this.#validateKey = singleFlight((kid: string) => options.caValidator.validateKey(kid));
+  }
 
   async run(envelope: RequestEnvelope): Promise<CompletedResult> {
-    const { keyManager, processors, clock } = this.options;
+    const { processors, clock } = this.options;
     const processor = processors.get(envelope.processor);
     if (!processor) {
       throw new SignetError('ERR_UNKNOWN_PROCESSOR', `unknown processor "${envelope.processor}"`);
     }
-    let key = await keyManager.getKeyForSigning();
+    let key = await this.#signingKey();
     const data = await processor.run(envelope);
     let validated = await this.validate(key);
     for (let round = 0; !validated; round++) {
@@ -40,7 +49,7 @@ export class SigningPipeline {
           retryable: true,
         });
       }
-      key = await keyManager.getKeyForSigning();
+      key = await this.#signingKey();
       validated = await this.validate(key);
     }
     const primary = validated[0];
@@ -70,7 +79,7 @@ export class SigningPipeline {
   /** Validates the key at the CAs; undefined when a CA reported it revoked (and it was rotated). */
   private async validate(key: LoadedKey): Promise<ValidatedCa[] | undefined> {
     try {
-      return await this.options.caValidator.validateKey(key.record.kid);
+      return await this.#validateKey(key.record.kid);
     } catch (err) {
       if (err instanceof SignetError && err.code === 'ERR_KEY_REVOKED') {
         const caId = typeof err.detail?.caId === 'string' ? err.detail.caId : 'unknown';
