@@ -26,7 +26,16 @@ export interface WorkerOptions {
   onAllDown: 'retry' | 'fail';
   clock: Clock;
   logger: Logger;
-  onSettled?(requestId: string, outcome: 'completed' | 'failed'): void;
+  onSettled?(requestId: string, outcome: 'completed' | 'failed', settlement?: Settlement): void;
+}
+
+/** What the worker knows of a request it settled: enough to answer for it without reading it back. */
+export interface Settlement {
+  envelope: RequestEnvelope;
+  /** The completed result, as stored. */
+  result?: CompletedResult;
+  /** The reason of a failure, as stored. */
+  error?: string;
 }
 
 /** How long an idle worker sleeps at most before looking again (work from other processes). */
@@ -145,7 +154,7 @@ export class AsynchronousWorker {
         const result = await this.options.pipeline(envelope);
         const outcome = await this.#completions.complete(id, result);
         if (outcome === 'completed') {
-          this.options.onSettled?.(id, 'completed');
+          this.options.onSettled?.(id, 'completed', { envelope, result });
           return;
         }
         if (outcome === 'lease-lost') {
@@ -186,7 +195,9 @@ export class AsynchronousWorker {
       return;
     }
     const reason = retryable ? `${message} (gave up after ${attempts} attempts)` : message;
-    if (await queue.fail(id, owner, reason)) this.options.onSettled?.(id, 'failed');
+    if (await queue.fail(id, owner, reason)) {
+      this.options.onSettled?.(id, 'failed', { envelope, error: reason });
+    }
   }
 
   /** Exponential backoff with ±20% jitter, capped. */

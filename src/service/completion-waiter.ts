@@ -1,4 +1,11 @@
 import { EventEmitter } from 'node:events';
+import type { StatusView } from './api.js';
+
+/** A settled request as its owner would read it from the store. */
+export interface SettledView {
+  clientId: string;
+  view: StatusView;
+}
 
 /** Lets `/status?wait=N` return the moment a request settles. */
 export class CompletionWaiter {
@@ -10,22 +17,24 @@ export class CompletionWaiter {
     return this.#closed;
   }
 
-  settled(requestId: string): void {
-    this.#events.emit(requestId);
+  /** `view`, when given, is handed to the waiters, so that they need not read the store again. */
+  settled(requestId: string, view?: SettledView): void {
+    this.#events.emit(requestId, view);
   }
 
   /**
    * Resolves when `requestId` settles in this process, when `pollMs` passes (the
    * caller re-reads the store: another process may have completed it), or at the deadline.
+   * Resolves with the settled view when this process settled it and said how.
    */
-  wait(requestId: string, ms: number): Promise<void> {
-    if (this.#closed || ms <= 0) return Promise.resolve();
+  wait(requestId: string, ms: number): Promise<SettledView | undefined> {
+    if (this.#closed || ms <= 0) return Promise.resolve(undefined);
     return new Promise((resolve) => {
-      const done = (): void => {
+      const done = (view?: SettledView): void => {
         clearTimeout(timer);
         this.#events.off(requestId, done);
         this.#events.off('close', done);
-        resolve();
+        resolve(view);
       };
       const timer = setTimeout(done, ms);
       this.#events.once(requestId, done);

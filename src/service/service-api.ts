@@ -74,7 +74,10 @@ export class ServiceApi implements SignetApi {
     const deadline = Date.now() + waitMs;
     let record = await this.find(client, requestId);
     while (!settled(record) && Date.now() < deadline && !this.deps.waiter.closed) {
-      await this.deps.waiter.wait(requestId, Math.min(STATUS_POLL_MS, deadline - Date.now()));
+      const wait = Math.min(STATUS_POLL_MS, deadline - Date.now());
+      const settledHere = await this.deps.waiter.wait(requestId, wait);
+      // Settled by this process: the worker said how, no need to read it back.
+      if (settledHere?.clientId === record.clientId) return settledHere.view;
       record = await this.find(client, requestId);
     }
     return {

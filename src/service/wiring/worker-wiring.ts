@@ -9,7 +9,7 @@ import { NotarizeProcessor } from '../../processors/notarize.js';
 import type { SignatureGenerator } from '../../signing/signature-generator.js';
 import { TokenGenerator } from '../../signing/token-generator.js';
 import type { Store } from '../../store/index.js';
-import { AsynchronousWorker } from '../asynchronous-worker.js';
+import { AsynchronousWorker, type Settlement } from '../asynchronous-worker.js';
 import { CallbackSender } from '../callback-sender.js';
 import { CompletionWaiter } from '../completion-waiter.js';
 import type { SignetMetrics } from '../metrics.js';
@@ -56,21 +56,47 @@ export function wireWorker(
   });
   const callbacks = new CallbackSender(deps.guard, config.callbacks.timeout, logger);
   const waiter = new CompletionWaiter();
-  const onSettled = (requestId: string, outcome: 'completed' | 'failed'): void => {
-    waiter.settled(requestId);
+  const afterSettled = (
+    requestId: string,
+    outcome: 'completed' | 'failed',
+    createdAt: Date,
+    callbackUrl: string | undefined,
+  ): void => {
+    metrics.latency.observe((clock.now().getTime() - createdAt.getTime()) / 1000);
+    if (callbackUrl) {
+      void callbacks.send(callbackUrl, {
+        requestId,
+        status: outcome,
+        statusUrl: `${config.publicUrl}/status/${requestId}`,
+      });
+    }
+  };
+  const onSettled = (
+    requestId: string,
+    outcome: 'completed' | 'failed',
+    settlement?: Settlement,
+  ): void => {
     metrics.settled.inc({ outcome });
+    if (settlement) {
+      // The worker said how it settled: long-polls and callbacks need not read it back.
+      const { envelope, result, error } = settlement;
+      waiter.settled(requestId, {
+        clientId: envelope.clientId,
+        view: {
+          requestId,
+          status: outcome,
+          ...(result ? { token: result.token, signedResponse: result.signedResponse } : {}),
+          ...(outcome === 'failed' && error ? { error } : {}),
+        },
+      });
+      afterSettled(requestId, outcome, envelope.receivedAt, envelope.callbackUrl);
+      return;
+    }
+    waiter.settled(requestId);
     void store.requests
       .get(requestId)
       .then((record) => {
-        if (!record) return;
-        metrics.latency.observe((clock.now().getTime() - record.createdAt.getTime()) / 1000);
-        if (record.callbackUrl) {
-          void callbacks.send(record.callbackUrl, {
-            requestId,
-            status: outcome,
-            statusUrl: `${config.publicUrl}/status/${requestId}`,
-          });
-        }
+        if (record) afterSettled(requestId, outcome, record.createdAt, record.callbackUrl);
       })
       // E.g. the database went away right after the completion: an unhandled rejection
       // would end the process.
