@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { compactVerify, decodeProtectedHeader } from 'jose';
+import { decodeProtectedHeader } from 'jose';
 import { SignetError } from '../domain/errors.js';
 import type { CertificateAuthority, CertificateRepository, Clock } from '../domain/ports.js';
 import { ALGORITHMS, type Algorithm, type IssuedCertificate } from '../domain/types.js';
+import { verifyCompact } from '../signing/one-shot-jws.js';
 import type { CaHealthMonitor } from './ca-health.js';
 import { ValidatedChainCache } from './chain-cache.js';
 import type { CrlChecker } from './crl-client.js';
@@ -95,11 +96,13 @@ export class CAValidator {
       if (kid !== ca.certificate.kid) {
         fail(`the JWS kid does not match the certificate from ${ca.caId}`);
       }
+      let verified: boolean;
       try {
-        await compactVerify(jws, leafPublicKey(ca.leafPem), { algorithms: [alg] });
+        verified = verifyCompact(alg, jws, leafPublicKey(ca.leafPem));
       } catch (err) {
         fail(`the signature does not verify with the certificate from ${ca.caId}`, err);
       }
+      if (!verified) fail(`the signature does not verify with the certificate from ${ca.caId}`);
     }
   }
 

@@ -1,5 +1,7 @@
-import { base64url, CompactSign, type JWSHeaderParameters } from 'jose';
+import { KeyObject, type webcrypto } from 'node:crypto';
+import { base64url, type JWSHeaderParameters } from 'jose';
 import type { LoadedKey } from '../domain/ports.js';
+import { signCompact } from './one-shot-jws.js';
 
 export interface Signature {
   /** The compact JWS: protected header, payload and signature. */
@@ -9,6 +11,17 @@ export interface Signature {
 }
 
 const encoder = new TextEncoder();
+
+/** The KeyObject behind a software key's CryptoKey (still not extractable), made once per key. */
+const keyObjects = new WeakMap<webcrypto.CryptoKey, KeyObject>();
+function keyObject(key: webcrypto.CryptoKey): KeyObject {
+  let object = keyObjects.get(key);
+  if (!object) {
+    object = KeyObject.from(key);
+    keyObjects.set(key, object);
+  }
+  return object;
+}
 
 /** Signs the response claims with the key that the KeyManager chose. */
 export class SignatureGenerator {
@@ -21,7 +34,12 @@ export class SignatureGenerator {
     const payload = encoder.encode(JSON.stringify(claims));
     const jws = key.sign
       ? await signInPlace(key.sign.bind(key), protectedHeader, payload)
-      : await new CompactSign(payload).setProtectedHeader(protectedHeader).sign(key.privateKey);
+      : await signCompact(
+          key.record.algorithm,
+          protectedHeader,
+          payload,
+          keyObject(key.privateKey),
+        );
     return { jws, signature: jws.slice(jws.lastIndexOf('.') + 1) };
   }
 }

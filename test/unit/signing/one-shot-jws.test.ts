@@ -1,0 +1,36 @@
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { CompactSign, compactVerify } from 'jose';
+import { describe, expect, it } from 'vitest';
+import type { Algorithm } from '../../../src/domain/types.js';
+import { signCompact, verifyCompact } from '../../../src/signing/one-shot-jws.js';
+
+const pairs: Record<Algorithm, () => { privateKey: KeyObject; publicKey: KeyObject }> = {
+  EdDSA: () => generateKeyPairSync('ed25519'),
+  ES256: () => generateKeyPairSync('ec', { namedCurve: 'P-256' }),
+  ES384: () => generateKeyPairSync('ec', { namedCurve: 'P-384' }),
+  PS256: () => generateKeyPairSync('rsa', { modulusLength: 2048 }),
+  RS256: () => generateKeyPairSync('rsa', { modulusLength: 2048 }),
+};
+const payload = new TextEncoder().encode(JSON.stringify({ jti: 'x', data: 'naïve 🍣' }));
+
+describe.each(Object.keys(pairs) as Algorithm[])('one-shot JWS with %s', (alg) => {
+  const { privateKey, publicKey } = pairs[alg]();
+  const header = { alg, kid: 'k', typ: 'signet-response+jwt' };
+
+  it('signs what jose verifies, with the header as given', async () => {
+    const jws = await signCompact(alg, header, payload, privateKey);
+    const verified = await compactVerify(jws, publicKey, { algorithms: [alg] });
+    expect(verified.protectedHeader).toEqual(header);
+    expect(verified.payload).toEqual(payload);
+  });
+
+  it('verifies what jose signs, and refuses a changed payload or signature', async () => {
+    const jws = await new CompactSign(payload).setProtectedHeader(header).sign(privateKey);
+    expect(verifyCompact(alg, jws, publicKey)).toBe(true);
+    const [h, p, s] = jws.split('.') as [string, string, string];
+    expect(verifyCompact(alg, `${h}.${p}x.${s}`, publicKey)).toBe(false);
+    const flipped = `${s.slice(0, 10)}${s[10] === 'A' ? 'B' : 'A'}${s.slice(11)}`;
+    expect(verifyCompact(alg, `${h}.${p}.${flipped}`, publicKey)).toBe(false);
+    expect(verifyCompact(alg, jws, pairs[alg]().publicKey)).toBe(false);
+  });
+});
