@@ -58,6 +58,8 @@ export interface RequestQueue {
    * the signing key is still active: a revoked key never completes a request.
    */
   complete(requestId: string, owner: string, result: CompletedResult): Promise<CompleteOutcome>;
+  /** Deletes up to `limit` settled requests older than `cutoff`; how many it deleted. */
+  deleteSettledBefore?(cutoff: Date, limit: number): Promise<number>;
   /** Completes several requests in one transaction, with the guarantees of `complete` for each. */
   completeMany?(
     owner: string,

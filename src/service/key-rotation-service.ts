@@ -24,6 +24,7 @@ import { SignetMetrics } from './metrics.js';
 import { OutboundGuard } from './outbound-guard.js';
 import { KeyCacheSync } from './key-cache-sync.js';
 import { LeaderDuties } from './leader-duties.js';
+import { RequestRetention } from './request-retention.js';
 import type { ServiceApi } from './service-api.js';
 import { wireApi } from './wiring/api-wiring.js';
 import { wireCas } from './wiring/ca-wiring.js';
@@ -171,6 +172,12 @@ export class KeyRotationService {
       retainMs: config.keys.retain,
       logger,
     });
+    const retention = new RequestRetention({
+      queue: store.requests,
+      clock,
+      logger,
+      retainMs: config.queue.retainCompleted,
+    });
     const interval = config.validation.healthInterval;
     // Several instances on PostgreSQL: only the leader probes, reconciles and rotates on schedule.
     const duties = new LeaderDuties(
@@ -187,6 +194,7 @@ export class KeyRotationService {
           stop: () => reconciler.stop(),
         },
         { name: 'key-lifecycle', start: () => lifecycle.start(), stop: () => lifecycle.stop() },
+        { name: 'request-retention', start: () => retention.start(), stop: () => retention.stop() },
       ],
       logger,
     );

@@ -11,6 +11,7 @@ import type {
 import { SignetError } from '../domain/errors.js';
 import type { RequestRecord, RequestStatus, SignedResponse } from '../domain/types.js';
 import { type Completion, completeBatch } from './complete-batch.js';
+import { deleteSettledBefore } from './request-retention.js';
 import type { Database, RequestsTable } from './schema.js';
 import type { StoreDialect } from './store-dialect.js';
 import { isUniqueViolation } from './unique-violation.js';
@@ -204,6 +205,11 @@ export class StoreRequestQueue implements RequestQueue {
       if (err instanceof KeyNoLongerUsable) return 'key-revoked';
       throw err;
     }
+  }
+
+  /** Retention: deletes up to `limit` settled requests older than `cutoff` (see deleteSettledBefore). */
+  deleteSettledBefore(cutoff: Date, limit: number): Promise<number> {
+    return deleteSettledBefore(this.db, cutoff.getTime(), limit);
   }
 
   /** Several completions in one transaction (see completeBatch); one outcome per item, in order. */
