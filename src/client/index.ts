@@ -14,6 +14,8 @@ export type {
 export { SignetClientError, isSignetClientError } from './errors.js';
 export type { ProtocolErrorCode, SignetClientErrorCode, VerificationErrorCode } from './errors.js';
 export { verifyResponseToken } from './verify.js';
+export { VerificationCache } from './verification-cache.js';
+export type { VerificationCacheOptions } from './verification-cache.js';
 export type { CheckedCa, VerifiedToken, VerifyOptions } from './verify.js';
 export { verifyWithJwks } from './jwks.js';
 export type { JwksVerifiedToken, JwksVerifyOptions } from './jwks.js';

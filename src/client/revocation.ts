@@ -18,6 +18,8 @@ export interface RevocationOutcome {
   /** The list's URL and sequence number (source `list`). */
   url?: string;
   seq?: number;
+  /** Until when this answer holds: the earliest nextUpdate of the OCSP answers, or the list's maximum age. */
+  validUntil?: Date;
 }
 
 export interface ValidatedCa {
@@ -60,8 +62,15 @@ const highestSeq = new Map<string, number>();
 export async function checkRevocation(input: RevocationInput): Promise<RevocationOutcome> {
   const failures: string[] = [];
   if (input.mode !== 'list') {
-    const good = await checkOcsp(input, failures);
-    if (good.length > 0) return { source: 'ocsp', checkedAt: input.now, caIds: good };
+    const { good, validUntil } = await checkOcsp(input, failures);
+    if (good.length > 0) {
+      return {
+        source: 'ocsp',
+        checkedAt: input.now,
+        caIds: good,
+        ...(validUntil ? { validUntil } : {}),
+      };
+    }
   }
   if (input.mode !== 'ocsp') {
     try {
@@ -77,8 +86,12 @@ export async function checkRevocation(input: RevocationInput): Promise<Revocatio
   );
 }
 
-async function checkOcsp(input: RevocationInput, failures: string[]): Promise<string[]> {
+async function checkOcsp(
+  input: RevocationInput,
+  failures: string[],
+): Promise<{ good: string[]; validUntil?: Date }> {
   const good: string[] = [];
+  let validUntil: Date | undefined;
   for (const ca of input.cas) {
     const leaf = ca.chain.path[0];
     const issuer = ca.chain.path[1];
@@ -117,14 +130,18 @@ async function checkOcsp(input: RevocationInput, failures: string[]): Promise<st
           },
         );
       }
-      if (answer.status === 'good') good.push(ca.id);
-      else failures.push(`OCSP at ${ca.id}: status unknown`);
+      if (answer.status === 'good') {
+        good.push(ca.id);
+        if (answer.nextUpdate && !(validUntil && validUntil <= answer.nextUpdate)) {
+          validUntil = answer.nextUpdate;
+        }
+      } else failures.push(`OCSP at ${ca.id}: status unknown`);
     } catch (err) {
       if (isSignetClientError(err) && err.code === 'ERR_KEY_REVOKED') throw err;
       failures.push(`OCSP at ${ca.id}: ${(err as Error).message}`);
     }
   }
-  return good;
+  return validUntil ? { good, validUntil } : { good };
 }
 
 /**
@@ -187,7 +204,13 @@ async function checkList(input: RevocationInput): Promise<RevocationOutcome> {
       },
     );
   }
-  return { source: 'list', checkedAt: input.now, url: url.href, seq };
+  return {
+    source: 'list',
+    checkedAt: input.now,
+    url: url.href,
+    seq,
+    validUntil: new Date((iat + input.listMaxAgeSec) * 1000),
+  };
 }
 
 /** The certificate chain of the list's signer, validated against the same roots. */

@@ -7,8 +7,15 @@ import { refuse } from './errors.js';
 import { SafeFetcher, type FetchFunction, type ResponseCache } from './fetcher.js';
 import { decodeJws, verifyJws } from './jws.js';
 import type { Certificate } from './pem.js';
-import { checkRevocation, type RevocationMode, type RevocationOutcome } from './revocation.js';
+import {
+  checkRevocation,
+  type RevocationInput,
+  type RevocationMode,
+  type RevocationOutcome,
+  type ValidatedCa,
+} from './revocation.js';
 import { TrustStore } from './trust.js';
+import { trustId, validityWindow, type VerificationCache } from './verification-cache.js';
 
 export interface VerifyOptions {
   /** Trusted CA roots: a TrustStore, or PEM texts (each may hold several certificates). */
@@ -39,6 +46,8 @@ export interface VerifyOptions {
   /** Per request (default 5000 ms). */
   timeoutMs?: number;
   cache?: ResponseCache;
+  /** Reuse validated chains and revocation answers across calls (see VerificationCache). */
+  verificationCache?: VerificationCache;
 }
 
 export interface CheckedCa {
@@ -96,39 +105,47 @@ export async function verifyResponseToken(
   const primary = claims.ca.find((ca) => ca.x5u === header.x5u);
   if (!primary) refuse('ERR_TOKEN_MALFORMED', 'x5u is not among the locations of the "ca" claim');
   const source = { fetcher, supplied: options.certificates };
-  const chain = await loadChain(header.x5u, 'x5u', source);
-  const leaf = chain[0] as Certificate;
-  const thumbprint = createHash('sha256').update(leaf.der).digest('base64url');
-  if (thumbprint !== header['x5t#S256']) {
-    refuse(
-      'ERR_THUMBPRINT_MISMATCH',
-      `the certificate at x5u has thumbprint ${thumbprint}, the header says ${header['x5t#S256']}`,
-    );
-  }
-  const key = leaf.node.publicKey;
-  checkKeyFits(alg, key);
-  const certKid = await keyThumbprint(key);
-  if (header.kid !== certKid) {
-    refuse('ERR_KID_MISMATCH', `kid ${header.kid} is not the certificate's key (${certKid})`);
-  }
-  if (claims.key.kid !== header.kid) {
-    refuse('ERR_KID_MISMATCH', `the key claim names ${claims.key.kid}, the header ${header.kid}`);
-  }
-  await verifyJws(token, key, { algorithms: [alg] });
+  const required = options.requireCAs ?? 1;
+  const memo = options.verificationCache;
+  const chainKey = memo ? chainsKey(trust, header, alg, required, extendedKeyUsages, claims) : '';
+  const known = memo?.chains(chainKey, signedAt);
+  let validated: ValidatedCa[];
+  if (known) {
+    // This leaf's chains were validated before and hold at this signing time.
+    checkKids(header, claims, known.kid);
+    await verifyJws(token, known.key, { algorithms: [alg] });
+    validated = known.validated;
+  } else {
+    const chain = await loadChain(header.x5u, 'x5u', source);
+    const leaf = chain[0] as Certificate;
+    const thumbprint = createHash('sha256').update(leaf.der).digest('base64url');
+    if (thumbprint !== header['x5t#S256']) {
+      refuse(
+        'ERR_THUMBPRINT_MISMATCH',
+        `the certificate at x5u has thumbprint ${thumbprint}, the header says ${header['x5t#S256']}`,
+      );
+    }
+    const key = leaf.node.publicKey;
+    checkKeyFits(alg, key);
+    const certKid = await keyThumbprint(key);
+    checkKids(header, claims, certKid);
+    await verifyJws(token, key, { algorithms: [alg] });
 
-  const validated = await validateCas({
-    ...source,
-    claims,
-    primary: { id: primary.id, ocsp: primary.ocsp, chain },
-    trust,
-    signedAt,
-    extendedKeyUsages,
-    required: options.requireCAs ?? 1,
-  });
+    validated = await validateCas({
+      ...source,
+      claims,
+      primary: { id: primary.id, ocsp: primary.ocsp, chain },
+      trust,
+      signedAt,
+      extendedKeyUsages,
+      required,
+    });
+    memo?.rememberChains(chainKey, { key, kid: certKid, validated, ...validityWindow(validated) });
+  }
 
   const revocation: RevocationOutcome = options.offline
     ? { source: 'none', checkedAt: now }
-    : await checkRevocation({
+    : await revocationOf(memo, {
         mode: options.revocation ?? 'auto',
         fetcher,
         trust,
@@ -190,4 +207,57 @@ function checkPolicy(
       );
     }
   }
+}
+
+function checkKids(header: ResponseHeader, claims: ResponseClaims, certKid: string): void {
+  if (header.kid !== certKid) {
+    refuse('ERR_KID_MISMATCH', `kid ${header.kid} is not the certificate's key (${certKid})`);
+  }
+  if (claims.key.kid !== header.kid) {
+    refuse('ERR_KID_MISMATCH', `the key claim names ${claims.key.kid}, the header ${header.kid}`);
+  }
+}
+
+/** What a validation of a token's chains depends on, besides its signing time. */
+function chainsKey(
+  trust: TrustStore,
+  header: ResponseHeader,
+  alg: string,
+  required: number,
+  extendedKeyUsages: readonly string[],
+  claims: ResponseClaims,
+): string {
+  return [
+    trustId(trust),
+    header.x5u,
+    header['x5t#S256'],
+    alg,
+    required,
+    extendedKeyUsages.join(','),
+    JSON.stringify(claims.ca),
+  ].join('\u0000');
+}
+
+/** The revocation check, or an earlier "not revoked" answer for the same question while it holds. */
+async function revocationOf(
+  memo: VerificationCache | undefined,
+  input: RevocationInput,
+): Promise<RevocationOutcome> {
+  if (!memo) return checkRevocation(input);
+  const key = [
+    trustId(input.trust),
+    input.mode,
+    input.kid,
+    input.issuer,
+    JSON.stringify(input.revocationsUrl),
+    input.listMaxAgeSec,
+    ...input.cas.map(
+      (ca) => `${ca.id} ${JSON.stringify(ca.ocsp)} ${ca.chain.leaf.node.serialNumber}`,
+    ),
+  ].join('\u0000');
+  const known = memo.revocation(key, input.now);
+  if (known) return known;
+  const outcome = await checkRevocation(input);
+  memo.rememberRevocation(key, outcome, input.now, outcome.validUntil);
+  return outcome;
 }
