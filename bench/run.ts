@@ -225,9 +225,9 @@ async function main(): Promise<void> {
       ['jose sign (Ed25519)', round(micro.joseSign, 0), 1],
       ['signet signing stage', round(micro.signingStage, 0), ratios.signingStageVsJoseSign],
       [
-        'signet key validation (cached)',
-        round(micro.keyValidation, 0),
-        round(micro.keyValidation / micro.joseSign),
+        'signet CA validation stage (per token)',
+        round(micro.caStage, 0),
+        round(micro.caStage / micro.joseSign),
       ],
       ['jose verify (Ed25519)', round(micro.joseVerify, 0), 1],
       [
