@@ -52,8 +52,13 @@ describe('kill -9 under load', () => {
 
   it('loses no accepted request and signs none twice, across two crashes', async () => {
     const configPath = join(dir.path, 'signet.yaml');
-    // A short lease: work leased by a killed process is delivered again quickly.
-    writeFileSync(configPath, 'queue: { lease: PT2S }\nserver: { rateLimit: { max: 10000000 } }\n');
+    // A short lease: work leased by a killed process is delivered again quickly. A small
+    // worker (two at a time) keeps a backlog behind eight submitting clients, so each kill
+    // finds both finished and unfinished work, however fast the machine.
+    writeFileSync(
+      configPath,
+      'queue: { lease: PT2S, concurrency: 2, batchSize: 2 }\nserver: { rateLimit: { max: 10000000 } }\n',
+    );
     const start = () =>
       startSignet({ dataDir: dir.path, env: { SIGNET_CONFIG: configPath }, adminToken });
     const adminToken = `sig_${'k'.repeat(40)}`;

@@ -24,7 +24,8 @@ const result = (kid: string) => ({
   signedResponse: { data: {}, signature: 'c', kid, caLocations: [] },
 });
 
-const until = async (check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> => {
+// Generous: leadership moves within one lock interval (1 s), but CI machines can be busy.
+const until = async (check: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> => {
   const deadline = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
