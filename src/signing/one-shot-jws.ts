@@ -14,7 +14,6 @@ import {
   type SignKeyObjectInput,
   type VerifyKeyObjectInput,
 } from 'node:crypto';
-import { base64url } from 'jose';
 import type { Algorithm } from '../domain/types.js';
 
 interface Params {
@@ -35,8 +34,6 @@ const PARAMS: Record<Algorithm, Params> = {
   RS256: { digest: 'sha256', options: {}, inline: false },
 };
 
-const encoder = new TextEncoder();
-
 /** The compact serialization of `payload` under `header`, signed with `key` (RFC 7515 §7.1). */
 export async function signCompact(
   alg: Algorithm,
@@ -44,9 +41,11 @@ export async function signCompact(
   payload: Uint8Array,
   key: KeyObject,
 ): Promise<string> {
-  const input = `${base64url.encode(JSON.stringify(header))}.${base64url.encode(payload)}`;
+  // Buffer's base64url is RFC 7515's (RFC 4648 §5, no padding), in native code.
+  const encodedHeader = Buffer.from(JSON.stringify(header)).toString('base64url');
+  const input = `${encodedHeader}.${Buffer.from(payload).toString('base64url')}`;
   const { digest, options, inline } = PARAMS[alg];
-  const data = encoder.encode(input);
+  const data = Buffer.from(input);
   const signature = inline
     ? cryptoSign(digest, data, { key, ...options })
     : await new Promise<Buffer>((resolve, reject) =>
@@ -54,7 +53,7 @@ export async function signCompact(
           err ? reject(err) : resolve(out),
         ),
       );
-  return `${input}.${base64url.encode(signature)}`;
+  return `${input}.${signature.toString('base64url')}`;
 }
 
 /** Whether the signature of a compact JWS verifies with `key` under `alg` (the header is not read). */
@@ -65,8 +64,8 @@ export function verifyCompact(alg: Algorithm, jws: string, key: KeyObject): bool
   const input: VerifyKeyObjectInput = { key, ...options };
   return cryptoVerify(
     digest,
-    encoder.encode(jws.slice(0, end)),
+    Buffer.from(jws.slice(0, end)),
     input,
-    base64url.decode(jws.slice(end + 1)),
+    Buffer.from(jws.slice(end + 1), 'base64url'),
   );
 }
