@@ -120,9 +120,11 @@ describe('key lifecycle windows', () => {
   });
 
   it('refuses a bad cron expression or time zone at start', () => {
-    expect(() => load('keys: { rotation: { cron: "0 3 * * 8x" } }\n')).toThrow(/keys\.rotation\.cron/);
-    expect(() => load('keys: { rotation: { cron: "0 3 * * 1", timezone: Nowhere/City } }\n')).toThrow(
-      /unknown time zone/,
+    expect(() => load('keys: { rotation: { cron: "0 3 * * 8x" } }\n')).toThrow(
+      /keys\.rotation\.cron/,
     );
+    expect(() =>
+      load('keys: { rotation: { cron: "0 3 * * 1", timezone: Nowhere/City } }\n'),
+    ).toThrow(/unknown time zone/);
   });
 });

@@ -4,20 +4,30 @@ import { CronSchedule, IntervalSchedule } from '../../../src/keys/schedule.js';
 describe('rotation schedules', () => {
   it('adds the interval to the activation time', () => {
     const schedule = new IntervalSchedule(7 * 86_400_000);
-    expect(schedule.nextAfter(new Date('2026-01-01T10:00:00Z')).toISOString()).toBe('2026-01-08T10:00:00.000Z');
+    expect(schedule.nextAfter(new Date('2026-01-01T10:00:00Z')).toISOString()).toBe(
+      '2026-01-08T10:00:00.000Z',
+    );
   });
 
   it('finds the next cron occurrence in UTC', () => {
     const schedule = new CronSchedule('0 3 * * 1');
     // 2026-01-01 is a Thursday: next Monday 03:00 is the 5th.
-    expect(schedule.nextAfter(new Date('2026-01-01T10:00:00Z')).toISOString()).toBe('2026-01-05T03:00:00.000Z');
-    expect(schedule.nextAfter(new Date('2026-01-05T03:00:00Z')).toISOString()).toBe('2026-01-12T03:00:00.000Z');
+    expect(schedule.nextAfter(new Date('2026-01-01T10:00:00Z')).toISOString()).toBe(
+      '2026-01-05T03:00:00.000Z',
+    );
+    expect(schedule.nextAfter(new Date('2026-01-05T03:00:00Z')).toISOString()).toBe(
+      '2026-01-12T03:00:00.000Z',
+    );
   });
 
   it('honours the time zone', () => {
     const schedule = new CronSchedule('0 3 * * *', 'America/New_York');
-    expect(schedule.nextAfter(new Date('2026-01-10T00:00:00Z')).toISOString()).toBe('2026-01-10T08:00:00.000Z');
-    expect(schedule.nextAfter(new Date('2026-07-10T00:00:00Z')).toISOString()).toBe('2026-07-10T07:00:00.000Z');
+    expect(schedule.nextAfter(new Date('2026-01-10T00:00:00Z')).toISOString()).toBe(
+      '2026-01-10T08:00:00.000Z',
+    );
+    expect(schedule.nextAfter(new Date('2026-07-10T00:00:00Z')).toISOString()).toBe(
+      '2026-07-10T07:00:00.000Z',
+    );
   });
 
   it('fires once across a DST gap and once across a DST overlap', () => {
