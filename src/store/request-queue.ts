@@ -35,9 +35,6 @@ function toRecord(row: RequestsTable): RequestRecord {
   };
 }
 
-/** The signing key was revoked (or destroyed) before the completion could commit. */
-class KeyNoLongerUsable extends Error {}
-
 /** The durable queue: requests live in the store and are leased by workers. */
 export class StoreRequestQueue implements RequestQueue {
   constructor(
@@ -153,58 +150,14 @@ export class StoreRequestQueue implements RequestQueue {
     }));
   }
 
+  /** One completion: a batch of one, with the same lease and key guarantees. */
   async complete(
     requestId: string,
     owner: string,
     result: CompletedResult,
   ): Promise<CompleteOutcome> {
-    const now = this.clock.now().getTime();
-    try {
-      return await this.db.transaction().execute(async (tx) => {
-        const outcome = await tx
-          .updateTable('requests')
-          .set({
-            status: 'completed',
-            token: result.token,
-            signed_response: JSON.stringify(result.signedResponse),
-            kid: result.kid,
-            error: null,
-            lease_owner: null,
-            lease_expires_at: null,
-            updated_at: now,
-          })
-          .where('id', '=', requestId)
-          .where('status', '=', 'processing')
-          .where('lease_owner', '=', owner)
-          // A revoked key never completes a request, even if it signed before the revocation.
-          .where((eb) =>
-            eb.exists(
-              eb
-                .selectFrom('keys')
-                .select('kid')
-                .where('kid', '=', result.kid)
-                .where('status', 'in', ['active', 'retired']),
-            ),
-          )
-          .executeTakeFirst();
-        if (Number(outcome.numUpdatedRows) !== 1) return this.whyRefused(tx, requestId, owner);
-        // Re-checked on the key row itself, under its lock: on PostgreSQL (READ COMMITTED) the
-        // EXISTS above saw the statement's snapshot, and a revocation may have committed since.
-        // This UPDATE waits for a concurrent revocation and then sees it; a revocation that
-        // starts later waits for this commit. Either way, no completion commits after it.
-        const counted = await tx
-          .updateTable('keys')
-          .set({ signatures: sql<number>`signatures + 1` })
-          .where('kid', '=', result.kid)
-          .where('status', 'in', ['active', 'retired'])
-          .executeTakeFirst();
-        if (Number(counted.numUpdatedRows) !== 1) throw new KeyNoLongerUsable();
-        return 'completed';
-      });
-    } catch (err) {
-      if (err instanceof KeyNoLongerUsable) return 'key-revoked';
-      throw err;
-    }
+    const [outcome] = await this.completeMany(owner, [{ requestId, result }]);
+    return outcome ?? 'lease-lost';
   }
 
   /** Retention: deletes up to `limit` settled requests older than `cutoff` (see deleteSettledBefore). */
@@ -217,20 +170,6 @@ export class StoreRequestQueue implements RequestQueue {
     if (items.length === 0) return [];
     const now = this.clock.now().getTime();
     return this.db.transaction().execute((tx) => completeBatch(tx, owner, now, items));
-  }
-
-  /** The lease is still ours, so the key condition refused it; otherwise the lease is gone. */
-  private async whyRefused(
-    tx: Kysely<Database>,
-    requestId: string,
-    owner: string,
-  ): Promise<CompleteOutcome> {
-    const row = await tx
-      .selectFrom('requests')
-      .select(['status', 'lease_owner'])
-      .where('id', '=', requestId)
-      .executeTakeFirst();
-    return row?.status === 'processing' && row.lease_owner === owner ? 'key-revoked' : 'lease-lost';
   }
 
   async retry(requestId: string, owner: string, error: string, delayMs: number): Promise<boolean> {
