@@ -1,17 +1,11 @@
 import { writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Answer, RawHttp } from '../support/raw-http.js';
 import { startSignet, type SignetProcess } from '../support/signet-process.js';
 import { tempDir } from '../support/temp.js';
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-}
 
 interface Problem {
   type: string;
@@ -23,7 +17,7 @@ interface Problem {
   errors?: { field: string; message: string }[];
 }
 
-const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+const clients = new Map<string, RawHttp>();
 
 /** A raw HTTP request: the path is sent exactly as given (fetch would normalise `..`). */
 function send(
@@ -33,23 +27,12 @@ function send(
   headers: Record<string, string> = {},
   body?: string | Buffer,
 ): Promise<Answer> {
-  const { hostname, port } = new URL(base);
-  return new Promise((resolve, reject) => {
-    const req = request({ host: hostname, port, method, path, headers, agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          text: Buffer.concat(chunks).toString('utf8'),
-        }),
-      );
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+  let client = clients.get(base);
+  if (!client) {
+    client = new RawHttp(base);
+    clients.set(base, client);
+  }
+  return client.send(method, path, headers, body);
 }
 
 /** Bytes written on a fresh socket; resolves with everything the server answered. */
@@ -103,7 +86,7 @@ describe('bad input against a real server', () => {
   });
   afterAll(async () => {
     await signet?.stop();
-    agent.destroy();
+    for (const client of clients.values()) client.close();
     dir.remove();
   });
 

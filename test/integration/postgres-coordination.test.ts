@@ -1,22 +1,11 @@
 import pg from 'pg';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { KeyRotationRecord } from '../../src/domain/types.js';
+import { keyRecord as key } from '../support/records.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { ManualClock } from '../support/clock.js';
 import { createTestDatabase, postgresAvailable, type TestDatabase } from '../support/postgres.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
-
-function key(kid: string, status: KeyRotationRecord['status']): KeyRotationRecord {
-  return {
-    kid,
-    algorithm: 'EdDSA',
-    status,
-    publicJwk: { kty: 'OKP', crv: 'Ed25519', x: kid },
-    privateKeyRef: 'ref',
-    createdAt: new Date(0),
-  };
-}
 
 const result = (kid: string) => ({
   token: 'a.b.c',

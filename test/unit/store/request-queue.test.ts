@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../../src/store/index.js';
-import type { KeyRotationRecord } from '../../../src/domain/types.js';
+import { keyRecord as key } from '../../support/records.js';
 import { ManualClock } from '../../support/clock.js';
 import { type StoreFixture, storeBackends } from '../../support/store-backends.js';
 
@@ -9,17 +9,6 @@ const result = (kid: string) => ({
   kid,
   signedResponse: { data: { ok: true }, signature: 'c', kid, caLocations: [] },
 });
-
-function key(kid: string, status: KeyRotationRecord['status']): KeyRotationRecord {
-  return {
-    kid,
-    algorithm: 'EdDSA',
-    status,
-    publicJwk: { kty: 'OKP', crv: 'Ed25519', x: kid },
-    privateKeyRef: 'ref',
-    createdAt: new Date(0),
-  };
-}
 
 describe.each(await storeBackends())('StoreRequestQueue on $name', (backend) => {
   let fixture: StoreFixture;

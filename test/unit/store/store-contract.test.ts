@@ -1,21 +1,10 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { KeyChange } from '../../../src/domain/ports.js';
-import type { KeyRotationRecord } from '../../../src/domain/types.js';
+import { keyRecord as key } from '../../support/records.js';
 import { verifyAuditChain } from '../../../src/store/audit-verify.js';
 import type { Store } from '../../../src/store/index.js';
 import { ManualClock } from '../../support/clock.js';
 import { type StoreFixture, storeBackends } from '../../support/store-backends.js';
-
-function key(kid: string, status: KeyRotationRecord['status']): KeyRotationRecord {
-  return {
-    kid,
-    algorithm: 'EdDSA',
-    status,
-    publicJwk: { kty: 'OKP', crv: 'Ed25519', x: kid },
-    privateKeyRef: 'ref',
-    createdAt: new Date(0),
-  };
-}
 
 const until = async (check: () => boolean, ms = 3000): Promise<void> => {
   const deadline = Date.now() + ms;
