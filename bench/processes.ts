@@ -47,6 +47,7 @@ export async function startBenchSignet(
   dataDir: string,
   extraConfig = '',
   env: Record<string, string> = {},
+  nodeArgs: string[] = [],
 ): Promise<SignetProcess> {
   const configPath = join(dataDir, 'signet.yaml');
   writeFileSync(
@@ -56,6 +57,7 @@ export async function startBenchSignet(
   return startSignet({
     dataDir,
     env: { SIGNET_CONFIG: configPath, SIGNET_LOG_LEVEL: 'warn', ...env },
+    nodeArgs,
   });
 }
 

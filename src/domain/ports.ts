@@ -32,6 +32,12 @@ export interface NewRequest {
   idempotencyKey?: string;
   /** Fingerprint of the submission, to refuse an idempotency key reused with other content. */
   fingerprint: string;
+  /**
+   * Store it already leased to this worker (the instance that accepted it
+   * processes it at once, without claiming it); another worker takes it only
+   * once the lease expires, as with any claimed request.
+   */
+  lease?: { owner: string; leaseMs: number };
 }
 
 export interface ClaimedRequest {

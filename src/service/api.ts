@@ -87,7 +87,13 @@ export interface SignetApi {
     idempotencyKey?: string,
   ): Promise<{ record: RequestRecord; created: boolean }>;
   /** Throws ERR_NOT_FOUND for unknown ids and for other clients' requests (unless admin). */
-  status(client: AuthenticatedClient, requestId: string, waitMs: number): Promise<StatusView>;
+  /** `current`: the request as the caller just read or stored it, so that it need not be read again. */
+  status(
+    client: AuthenticatedClient,
+    requestId: string,
+    waitMs: number,
+    current?: RequestRecord,
+  ): Promise<StatusView>;
   revoke(actor: AuthenticatedClient, kid: string, reason: string): Promise<RevokeResult>;
   health(): Promise<HealthReport>;
   jwks(): Promise<{ keys: PublicJwk[] }>;

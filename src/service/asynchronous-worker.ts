@@ -38,6 +38,15 @@ export interface Settlement {
   error?: string;
 }
 
+/** A slot of the worker, held while its request is being enqueued (see `reserve`). */
+export interface Reservation {
+  lease: { owner: string; leaseMs: number };
+  /** The request was stored with `lease`: process it now. */
+  adopt(request: ClaimedRequest): void;
+  /** It was not (refused, failed, or an idempotent replay): free the slot. */
+  cancel(): void;
+}
+
 /** How long an idle worker sleeps at most before looking again (work from other processes). */
 const IDLE_RECHECK_MS = 1000;
 /** After a failed claim (e.g. the database is down) the worker waits 250 ms, doubling up to 5 s. */
@@ -54,6 +63,10 @@ export class AsynchronousWorker {
   #loop: Promise<void> | undefined;
   #unsubscribe: (() => void) | undefined;
   #claimFailures = 0;
+  /** Slots promised to requests being enqueued with a lease for this worker. */
+  #reserved = 0;
+  /** Work may be waiting in the queue: after a notification, a claim that filled every slot, or time passing. */
+  #queueMayHaveWork = true;
 
   /** Completions of the same moment share one transaction. */
   readonly #completions: CompletionBatcher;
@@ -65,7 +78,10 @@ export class AsynchronousWorker {
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    this.#unsubscribe = this.options.notifier.subscribe(() => this.#wake?.());
+    this.#unsubscribe = this.options.notifier.subscribe(() => {
+      this.#queueMayHaveWork = true;
+      this.#wake?.();
+    });
     this.#loop = this.run();
   }
 
@@ -84,37 +100,69 @@ export class AsynchronousWorker {
     });
   }
 
+  /**
+   * The fast path for a request this process is about to enqueue: a free slot
+   * of this worker, for which the request is stored already leased to it and
+   * then handed over with `adopt` (no claim, no round trip through the queue).
+   * Undefined when the worker is stopped or busy: enqueue it for any worker.
+   */
+  reserve(): Reservation | undefined {
+    if (!this.#running || this.#free() <= 0) return undefined;
+    this.#reserved += 1;
+    let open = true;
+    const close = (): boolean => {
+      if (!open) return false;
+      open = false;
+      this.#reserved -= 1;
+      return true;
+    };
+    return {
+      lease: { owner: this.options.owner, leaseMs: this.options.leaseMs },
+      adopt: (request) => {
+        if (close()) this.track(this.process(request));
+      },
+      cancel: () => void close(),
+    };
+  }
+
+  #free(): number {
+    return this.options.concurrency - this.#inFlight.size - this.#reserved;
+  }
+
   private async run(): Promise<void> {
     while (this.#running) {
-      let claimed: ClaimedRequest[] = [];
-      const free = this.options.concurrency - this.#inFlight.size;
-      if (free > 0) {
-        try {
-          claimed = await this.options.queue.claim(
-            this.options.owner,
-            Math.min(free, this.options.batchSize),
-            this.options.leaseMs,
-          );
-        } catch (err) {
-          this.#claimFailures++;
-          this.options.logger.error(
-            { err, failures: this.#claimFailures },
-            'claiming work failed; retrying with backoff',
-          );
-          await this.sleep(
-            Math.min(CLAIM_RETRY_MAX_MS, CLAIM_RETRY_MS * 2 ** (this.#claimFailures - 1)),
-          );
-          continue;
-        }
-        if (this.#claimFailures > 0) {
-          this.options.logger.info({ failures: this.#claimFailures }, 'claiming work again');
-          this.#claimFailures = 0;
-        }
+      const limit = Math.min(this.#free(), this.options.batchSize);
+      if (limit <= 0) {
+        await this.sleep(IDLE_RECHECK_MS);
+        continue;
       }
+      if (!this.#queueMayHaveWork) {
+        await this.sleep(await this.idleDelay());
+        continue;
+      }
+      this.#queueMayHaveWork = false;
+      let claimed: ClaimedRequest[];
+      try {
+        claimed = await this.options.queue.claim(this.options.owner, limit, this.options.leaseMs);
+      } catch (err) {
+        this.#queueMayHaveWork = true;
+        this.#claimFailures++;
+        this.options.logger.error(
+          { err, failures: this.#claimFailures },
+          'claiming work failed; retrying with backoff',
+        );
+        await this.sleep(
+          Math.min(CLAIM_RETRY_MAX_MS, CLAIM_RETRY_MS * 2 ** (this.#claimFailures - 1)),
+        );
+        continue;
+      }
+      if (this.#claimFailures > 0) {
+        this.options.logger.info({ failures: this.#claimFailures }, 'claiming work again');
+        this.#claimFailures = 0;
+      }
+      // A full batch: more may be waiting, claim again as soon as a slot is free.
+      if (claimed.length === limit) this.#queueMayHaveWork = true;
       for (const item of claimed) this.track(this.process(item));
-      if (claimed.length === 0 || this.#inFlight.size >= this.options.concurrency) {
-        await this.sleep(free > 0 ? await this.idleDelay() : IDLE_RECHECK_MS);
-      }
     }
   }
 
@@ -122,7 +170,8 @@ export class AsynchronousWorker {
     this.#inFlight.add(work);
     void work.finally(() => {
       this.#inFlight.delete(work);
-      this.#wake?.();
+      // A freed slot matters to the loop only when queued work is waiting for one.
+      if (this.#queueMayHaveWork) this.#wake?.();
     });
   }
 
@@ -135,9 +184,13 @@ export class AsynchronousWorker {
     );
   }
 
+  /** Sleeps until woken or `ms` passed; time passing may make work due (retries, expired leases, other processes). */
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
+      const timer = setTimeout(() => {
+        this.#queueMayHaveWork = true;
+        done();
+      }, ms);
       function done(): void {
         clearTimeout(timer);
         resolve();
@@ -147,7 +200,7 @@ export class AsynchronousWorker {
   }
 
   private async process({ envelope, attempts }: ClaimedRequest): Promise<void> {
-    const { queue, owner, logger } = this.options;
+    const { logger } = this.options;
     const id = envelope.requestId;
     try {
       for (let round = 0; round < MAX_RESIGN; round++) {
@@ -164,12 +217,7 @@ export class AsynchronousWorker {
         }
         // The key was revoked after it signed: sign again with the next key.
       }
-      await queue.retry(
-        id,
-        owner,
-        'the signing key changed during signing',
-        this.backoff(attempts),
-      );
+      await this.retryLater(id, 'the signing key changed during signing', attempts);
     } catch (err) {
       await this.settleFailure(envelope, attempts, err).catch((settleErr: unknown) => {
         logger.error({ err: settleErr, requestId: id }, 'could not record a failed attempt');
@@ -191,13 +239,23 @@ export class AsynchronousWorker {
     const retryable = known && err.retryable && !(allDown && this.options.onAllDown === 'fail');
     if (retryable && attempts < maxAttempts) {
       logger.warn({ requestId: id, attempts, code: err.code }, 'request will be retried');
-      await queue.retry(id, owner, message, this.backoff(attempts));
+      await this.retryLater(id, message, attempts);
       return;
     }
     const reason = retryable ? `${message} (gave up after ${attempts} attempts)` : message;
     if (await queue.fail(id, owner, reason)) {
       this.options.onSettled?.(id, 'failed', { envelope, error: reason });
     }
+  }
+
+  /** Puts the request back with backoff, and looks for it again when it is due. */
+  private async retryLater(requestId: string, error: string, attempts: number): Promise<void> {
+    const delayMs = this.backoff(attempts);
+    await this.options.queue.retry(requestId, this.options.owner, error, delayMs);
+    setTimeout(() => {
+      this.#queueMayHaveWork = true;
+      this.#wake?.();
+    }, delayMs).unref();
   }
 
   /** Exponential backoff with ±20% jitter, capped. */

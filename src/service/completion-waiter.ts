@@ -7,9 +7,15 @@ export interface SettledView {
   view: StatusView;
 }
 
+/** Settled views kept in memory for status reads that come just after the settlement. */
+const RECENT_MAX = 4096;
+const RECENT_TTL_MS = 30_000;
+
 /** Lets `/status?wait=N` return the moment a request settles. */
 export class CompletionWaiter {
   readonly #events = new EventEmitter().setMaxListeners(0);
+  /** Insertion order is settlement order: the oldest entries are at the front. */
+  readonly #recent = new Map<string, { view: SettledView; at: number }>();
   #closed = false;
 
   /** True once the service is shutting down: long-polls answer with what they have. */
@@ -19,7 +25,26 @@ export class CompletionWaiter {
 
   /** `view`, when given, is handed to the waiters, so that they need not read the store again. */
   settled(requestId: string, view?: SettledView): void {
+    if (view) this.#remember(requestId, view);
     this.#events.emit(requestId, view);
+  }
+
+  /**
+   * How this process settled `requestId`, if it did within the last 30 s. A
+   * settled request never changes, so this is what the store holds for it.
+   */
+  recent(requestId: string): SettledView | undefined {
+    const entry = this.#recent.get(requestId);
+    return entry && Date.now() - entry.at <= RECENT_TTL_MS ? entry.view : undefined;
+  }
+
+  #remember(requestId: string, view: SettledView): void {
+    const now = Date.now();
+    this.#recent.set(requestId, { view, at: now });
+    for (const [id, entry] of this.#recent) {
+      if (this.#recent.size <= RECENT_MAX && now - entry.at <= RECENT_TTL_MS) break;
+      this.#recent.delete(id);
+    }
   }
 
   /**

@@ -160,6 +160,7 @@ export class KeyRotationService {
       processors,
       guard,
       waiter,
+      reserveWorker: () => worker.reserve(),
       signatureGenerator,
       metrics,
       clock,

@@ -2,9 +2,21 @@ import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { SignetError } from '../domain/errors.js';
 import type { RequestQueue, WorkNotifier } from '../domain/ports.js';
-import type { RequestRecord } from '../domain/types.js';
+import type { RequestEnvelope, RequestRecord } from '../domain/types.js';
 import type { AuthenticatedClient, SubmitBody } from './api.js';
+import type { Reservation } from './asynchronous-worker.js';
 import { checkRequestData } from './request-data.js';
+
+function envelopeOf(record: RequestRecord): RequestEnvelope {
+  return {
+    requestId: record.requestId,
+    clientId: record.clientId,
+    data: record.data,
+    processor: record.processor,
+    ...(record.callbackUrl ? { callbackUrl: record.callbackUrl } : {}),
+    receivedAt: record.createdAt,
+  };
+}
 
 export interface RequestProcessorOptions {
   queue: RequestQueue;
@@ -13,6 +25,8 @@ export interface RequestProcessorOptions {
   defaultProcessor: string;
   /** Refuses callback URLs that may not be called (checked again at delivery). */
   checkCallbackUrl(url: string): void;
+  /** A free slot of this process's worker, to process the request without queueing it for a claim. */
+  reserveWorker?(): Reservation | undefined;
 }
 
 /** Receives a client request, gives it an id and queues it durably before answering. */
@@ -37,15 +51,29 @@ export class RequestProcessor {
         canonicalize({ data: body.data, processor, callbackUrl: body.callbackUrl ?? null }) ?? '',
       )
       .digest('base64url');
-    const result = await this.options.queue.enqueue({
-      clientId: client.id,
-      data: body.data,
-      processor,
-      fingerprint,
-      ...(body.callbackUrl !== undefined ? { callbackUrl: body.callbackUrl } : {}),
-      ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
-    });
-    if (result.created) this.options.notifier.notify();
+    const slot = this.options.reserveWorker?.();
+    let result: { record: RequestRecord; created: boolean };
+    try {
+      result = await this.options.queue.enqueue({
+        clientId: client.id,
+        data: body.data,
+        processor,
+        fingerprint,
+        ...(body.callbackUrl !== undefined ? { callbackUrl: body.callbackUrl } : {}),
+        ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+        ...(slot ? { lease: slot.lease } : {}),
+      });
+    } catch (err) {
+      slot?.cancel();
+      throw err;
+    }
+    const { record, created } = result;
+    if (created && slot) {
+      slot.adopt({ attempts: 1, envelope: envelopeOf(record) });
+    } else {
+      slot?.cancel();
+      if (created) this.options.notifier.notify();
+    }
     return result;
   }
 }

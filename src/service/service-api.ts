@@ -70,9 +70,13 @@ export class ServiceApi implements SignetApi {
     client: AuthenticatedClient,
     requestId: string,
     waitMs: number,
+    current?: RequestRecord,
   ): Promise<StatusView> {
+    // Settled by this process a moment ago: answered from memory, as the store would.
+    const recent = this.deps.waiter.recent(requestId);
+    if (recent && (recent.clientId === client.id || client.role === 'admin')) return recent.view;
     const deadline = Date.now() + waitMs;
-    let record = await this.find(client, requestId);
+    let record = current ?? (await this.find(client, requestId));
     while (!settled(record) && Date.now() < deadline && !this.deps.waiter.closed) {
       const wait = Math.min(STATUS_POLL_MS, deadline - Date.now());
       const settledHere = await this.deps.waiter.wait(requestId, wait);

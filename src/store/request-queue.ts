@@ -11,6 +11,7 @@ import type {
 import { SignetError } from '../domain/errors.js';
 import type { RequestRecord, RequestStatus, SignedResponse } from '../domain/types.js';
 import { type Completion, completeBatch } from './complete-batch.js';
+import { InsertBatcher } from './insert-batcher.js';
 import { deleteSettledBefore } from './request-retention.js';
 import type { Database, RequestsTable } from './schema.js';
 import type { StoreDialect } from './store-dialect.js';
@@ -37,11 +38,15 @@ function toRecord(row: RequestsTable): RequestRecord {
 
 /** The durable queue: requests live in the store and are leased by workers. */
 export class StoreRequestQueue implements RequestQueue {
+  readonly #inserts: InsertBatcher;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
     private readonly dialect: StoreDialect,
-  ) {}
+  ) {
+    this.#inserts = new InsertBatcher(db);
+  }
 
   async enqueue(input: NewRequest): Promise<{ record: RequestRecord; created: boolean }> {
     if (input.idempotencyKey !== undefined) {
@@ -49,6 +54,7 @@ export class StoreRequestQueue implements RequestQueue {
       if (earlier) return this.reuse(earlier, input.fingerprint);
     }
     const now = this.clock.now().getTime();
+    const { lease } = input;
     const row: RequestsTable = {
       id: randomUUID(),
       client_id: input.clientId,
@@ -57,10 +63,10 @@ export class StoreRequestQueue implements RequestQueue {
       data: JSON.stringify(input.data),
       processor: input.processor,
       callback_url: input.callbackUrl ?? null,
-      status: 'queued',
-      attempts: 0,
-      lease_owner: null,
-      lease_expires_at: null,
+      status: lease ? 'processing' : 'queued',
+      attempts: lease ? 1 : 0,
+      lease_owner: lease?.owner ?? null,
+      lease_expires_at: lease ? now + lease.leaseMs : null,
       next_attempt_at: now,
       error: null,
       token: null,
@@ -69,11 +75,15 @@ export class StoreRequestQueue implements RequestQueue {
       created_at: now,
       updated_at: now,
     };
+    if (input.idempotencyKey === undefined) {
+      await this.#inserts.insert(row);
+      return { record: toRecord(row), created: true };
+    }
     try {
       await this.db.insertInto('requests').values(row).execute();
     } catch (err) {
       // A concurrent submission with the same idempotency key won the race.
-      if (input.idempotencyKey !== undefined && isUniqueViolation(err)) {
+      if (isUniqueViolation(err)) {
         const earlier = await this.findIdempotent(input.clientId, input.idempotencyKey);
         if (earlier) return this.reuse(earlier, input.fingerprint);
       }

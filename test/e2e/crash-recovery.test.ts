@@ -1,4 +1,6 @@
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,15 +13,32 @@ const REQUESTS = 400;
 describe('crash recovery', () => {
   const dir = tempDir();
   let signet: SignetProcess | undefined;
+  // An upstream that takes 100 ms per request: accepted work is still in flight at the kill.
+  const upstream = createServer((req, res) => {
+    req.resume();
+    req.on('end', () =>
+      setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'), 100),
+    );
+  });
   afterAll(async () => {
     await signet?.stop();
+    await new Promise((resolve) => upstream.close(resolve));
     dir.remove();
   });
 
   it('completes every accepted request after kill -9 and restart, exactly once', async () => {
     const configPath = join(dir.path, 'signet.yaml');
     // A short lease, so that work leased by the killed process is delivered again quickly.
-    writeFileSync(configPath, 'queue: { lease: PT2S }\nserver: { rateLimit: { max: 100000 } }\n');
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const { port } = upstream.address() as AddressInfo;
+    writeFileSync(
+      configPath,
+      [
+        'queue: { lease: PT2S }',
+        'server: { rateLimit: { max: 100000 } }',
+        `processors: { default: http, http: { url: "http://127.0.0.1:${port}/", timeout: PT10S } }`,
+      ].join('\n'),
+    );
     const env = { SIGNET_CONFIG: configPath };
     signet = await startSignet({ dataDir: dir.path, env });
     const headers = {

@@ -44,7 +44,8 @@ describe('POST /requests (batches)', () => {
     const { items } = res.json<{ items: Item[] }>();
     expect(items).toHaveLength(3);
     for (const item of items) {
-      expect(item.status).toBe('queued');
+      // Stored already leased to this instance's idle worker, which processes it at once.
+      expect(item.status).toBe('processing');
       expect(item.statusUrl).toBe(`${ctx.service.config.publicUrl}/status/${item.requestId}`);
     }
     const client = { id: 'alice', role: 'client' as const };

@@ -38,6 +38,8 @@ export interface StartOptions {
   seedAdminToken?: boolean;
   /** Wait for /health to answer 200 (false: return once the port answers at all). */
   healthy?: boolean;
+  /** Extra node flags, e.g. `--cpu-prof` when profiling. */
+  nodeArgs?: string[];
 }
 
 /** Runs the CLI (`signet …`) from the sources and resolves with its output. */
@@ -80,11 +82,15 @@ export async function startSignet(options: StartOptions): Promise<SignetProcess>
     ...options.env,
   };
   if (!seed) delete env.SIGNET_ADMIN_TOKEN;
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve'], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), '--import', 'tsx', MAIN, 'serve'],
+    {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));

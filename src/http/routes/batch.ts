@@ -6,6 +6,7 @@ import { preferredWaitSeconds } from '../prefer.js';
 import { bearerSecurity, problemResponses, statusViewSchema } from '../schemas.js';
 import type { RouteContext } from './context.js';
 import { statusUntilClosing } from './long-poll.js';
+import type { RequestRecord } from '../../domain/types.js';
 
 /** Items per POST /requests: enough to amortise a round trip, small enough for one body. */
 export const MAX_BATCH_ITEMS = 100;
@@ -100,20 +101,22 @@ export const batchRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =>
     },
     handler: async (request, reply) => {
       const client = clientOf(request);
-      const results: ItemResult[] = [];
-      // One after the other: each item is durably queued (or refused) before the next.
-      for (const { idempotencyKey, ...body } of request.body.items) {
-        try {
-          const { record } = await api.submit(client, body, idempotencyKey);
-          const statusUrl = `${baseUrl}/status/${encodeURIComponent(record.requestId)}`;
-          results.push({ requestId: record.requestId, status: record.status, statusUrl });
-        } catch (err) {
-          if (!isSignetError(err) || err.httpStatus >= 500) throw err;
-          results.push({
-            problem: { status: err.httpStatus, code: err.code, detail: err.message },
-          });
-        }
-      }
+      // Submitted together, the accepted items are stored by one INSERT (see InsertBatcher):
+      // all of them or, if the store fails, none, and the whole batch answers 503.
+      const records: (RequestRecord | undefined)[] = [];
+      const results: ItemResult[] = await Promise.all(
+        request.body.items.map(async ({ idempotencyKey, ...body }, index): Promise<ItemResult> => {
+          try {
+            const { record } = await api.submit(client, body, idempotencyKey);
+            records[index] = record;
+            const statusUrl = `${baseUrl}/status/${encodeURIComponent(record.requestId)}`;
+            return { requestId: record.requestId, status: record.status, statusUrl };
+          } catch (err) {
+            if (!isSignetError(err) || err.httpStatus >= 500) throw err;
+            return { problem: { status: err.httpStatus, code: err.code, detail: err.message } };
+          }
+        }),
+      );
       const waitSeconds = Math.min(preferredWaitSeconds(request.headers.prefer), maxWaitSeconds);
       if (waitSeconds > 0 && !closing.aborted) {
         reply.header('preference-applied', `wait=${waitSeconds}`);
@@ -127,6 +130,7 @@ export const batchRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =>
               client,
               entry.requestId,
               deadline - Date.now(),
+              records[index],
             );
             results[index] = { ...view, statusUrl: entry.statusUrl ?? '' };
           }),

@@ -1,3 +1,4 @@
+import type { RequestRecord } from '../../domain/types.js';
 import type { AuthenticatedClient, SignetApi, StatusView } from '../../service/api.js';
 
 /**
@@ -11,15 +12,16 @@ export async function statusUntilClosing(
   client: AuthenticatedClient,
   requestId: string,
   waitMs: number,
+  current?: RequestRecord,
 ): Promise<StatusView> {
-  if (waitMs <= 0 || closing.aborted) return api.status(client, requestId, 0);
+  if (waitMs <= 0 || closing.aborted) return api.status(client, requestId, 0, current);
   let onAbort = (): void => {};
   const closed = new Promise<undefined>((resolve) => {
     onAbort = () => resolve(undefined);
     closing.addEventListener('abort', onAbort, { once: true });
   });
   try {
-    const view = await Promise.race([api.status(client, requestId, waitMs), closed]);
+    const view = await Promise.race([api.status(client, requestId, waitMs, current), closed]);
     return view ?? (await api.status(client, requestId, 0));
   } finally {
     closing.removeEventListener('abort', onAbort);

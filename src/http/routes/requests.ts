@@ -109,6 +109,7 @@ export const requestRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) 
           client,
           record.requestId,
           waitSeconds * 1000,
+          record,
         );
         if (view.status === 'completed' || view.status === 'failed')
           return reply.code(200).send(view);

@@ -6,6 +6,7 @@ import type { SignatureGenerator } from '../../signing/signature-generator.js';
 import { readAuditPage } from '../../store/audit-pages.js';
 import type { Store } from '../../store/index.js';
 import { AdminOperations } from '../admin-operations.js';
+import type { Reservation } from '../asynchronous-worker.js';
 import type { ApiTokens } from '../api-tokens.js';
 import type { CompletionWaiter } from '../completion-waiter.js';
 import type { SignetMetrics } from '../metrics.js';
@@ -24,6 +25,8 @@ export interface ApiDeps {
   processors: ReadonlyMap<string, Processor>;
   guard: OutboundGuard;
   waiter: CompletionWaiter;
+  /** A free slot of this process's worker for a request being submitted (see AsynchronousWorker.reserve). */
+  reserveWorker(): Reservation | undefined;
   signatureGenerator: SignatureGenerator;
   metrics: SignetMetrics;
   clock: Clock;
@@ -40,6 +43,7 @@ export function wireApi(config: SignetConfig, deps: ApiDeps): ServiceApi {
       processors: new Set(deps.processors.keys()),
       defaultProcessor: config.processors.default,
       checkCallbackUrl: (url) => void guard.check(url),
+      reserveWorker: deps.reserveWorker,
     }),
     queue: store.requests,
     waiter: deps.waiter,

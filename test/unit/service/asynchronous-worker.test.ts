@@ -184,4 +184,93 @@ describe('AsynchronousWorker', () => {
     expect(record?.status).toBe('processing');
     expect(await store.requests.complete(id, 'w2', ok(taken!.envelope))).toBe('completed');
   });
+
+  describe('fast path: requests handed over by this process', () => {
+    /** Enqueues a request as RequestProcessor does with a reserved slot. */
+    async function handOver(data: unknown = { n: 1 }) {
+      const slot = worker?.reserve();
+      if (!slot) return undefined;
+      const { record } = await store.requests.enqueue({
+        clientId: 'c',
+        data,
+        processor: 'notarize',
+        fingerprint: 'f',
+        lease: slot.lease,
+      });
+      expect(record.status).toBe('processing');
+      slot.adopt({
+        attempts: 1,
+        envelope: {
+          requestId: record.requestId,
+          clientId: record.clientId,
+          data: record.data,
+          processor: record.processor,
+          receivedAt: record.createdAt,
+        },
+      });
+      return record.requestId;
+    }
+
+    it('processes an adopted request without claiming it', async () => {
+      let claims = 0;
+      const claim = store.requests.claim.bind(store.requests);
+      store.requests.claim = (...args) => {
+        claims++;
+        return claim(...args);
+      };
+      startWorker(async (envelope) => ok(envelope));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const before = claims;
+      const ids = await Promise.all([handOver({ n: 1 }), handOver({ n: 2 }), handOver({ n: 3 })]);
+      for (const id of ids) expect((await settled(id ?? ''))?.status).toBe('completed');
+      // Nothing was queued for a claim, and completions do not send the idle worker claiming.
+      expect(claims).toBe(before);
+    });
+
+    it('offers no more slots than its concurrency, and frees a cancelled one', async () => {
+      let release = (): void => {};
+      const blocked = new Promise<void>((resolve) => (release = resolve));
+      startWorker(
+        async (envelope) => {
+          await blocked;
+          return ok(envelope);
+        },
+        { concurrency: 2 },
+      );
+      const first = await handOver();
+      const second = worker?.reserve();
+      expect(first).toBeDefined();
+      expect(second).toBeDefined();
+      expect(worker?.reserve()).toBeUndefined();
+      second?.cancel();
+      second?.cancel();
+      const third = worker?.reserve();
+      expect(third).toBeDefined();
+      expect(worker?.reserve()).toBeUndefined();
+      third?.cancel();
+      release();
+      expect((await settled(first ?? '')).status).toBe('completed');
+      expect(worker?.reserve()).toBeDefined();
+    });
+
+    it('offers no slot once stopped; an adopted request left behind is delivered again', async () => {
+      startWorker(async (envelope) => ok(envelope), { leaseMs: 100 });
+      const slot = worker?.reserve();
+      await worker?.stop(50);
+      expect(worker?.reserve()).toBeUndefined();
+      const { record } = await store.requests.enqueue({
+        clientId: 'c',
+        data: 1,
+        processor: 'notarize',
+        fingerprint: 'f',
+        ...(slot ? { lease: slot.lease } : {}),
+      });
+      slot?.cancel();
+      // Leased to a stopped worker: another one takes it once the lease expires.
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const [taken] = await store.requests.claim('w2', 1, 60_000);
+      expect(taken?.envelope.requestId).toBe(record.requestId);
+      expect(taken?.attempts).toBe(2);
+    });
+  });
 });

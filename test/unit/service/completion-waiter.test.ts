@@ -1,0 +1,44 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { CompletionWaiter, type SettledView } from '../../../src/service/completion-waiter.js';
+
+const view = (requestId: string): SettledView => ({
+  clientId: 'alice',
+  view: { requestId, status: 'completed', token: `token-${requestId}` },
+});
+
+describe('CompletionWaiter', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('hands the settled view to a waiter, and to a status read that comes just after', async () => {
+    const waiter = new CompletionWaiter();
+    const waiting = waiter.wait('r1', 5_000);
+    waiter.settled('r1', view('r1'));
+    expect(await waiting).toEqual(view('r1'));
+    expect(waiter.recent('r1')).toEqual(view('r1'));
+    expect(waiter.recent('r2')).toBeUndefined();
+  });
+
+  it('forgets a settlement after 30 s', () => {
+    vi.useFakeTimers();
+    const waiter = new CompletionWaiter();
+    waiter.settled('r1', view('r1'));
+    vi.advanceTimersByTime(29_000);
+    expect(waiter.recent('r1')).toBeDefined();
+    vi.advanceTimersByTime(2_000);
+    expect(waiter.recent('r1')).toBeUndefined();
+  });
+
+  it('keeps the latest 4096 settlements at most', () => {
+    const waiter = new CompletionWaiter();
+    for (let n = 0; n <= 4096; n++) waiter.settled(`r${n}`, view(`r${n}`));
+    expect(waiter.recent('r0')).toBeUndefined();
+    expect(waiter.recent('r1')).toBeDefined();
+    expect(waiter.recent('r4096')).toBeDefined();
+  });
+
+  it('remembers nothing for a settlement without a view (settled elsewhere)', () => {
+    const waiter = new CompletionWaiter();
+    waiter.settled('r1');
+    expect(waiter.recent('r1')).toBeUndefined();
+  });
+});
