@@ -70,9 +70,14 @@ export class AsynchronousWorker {
 
   /** Completions of the same moment share one transaction. */
   readonly #completions: CompletionBatcher;
+  readonly #claimThreshold: number;
 
   constructor(private readonly options: WorkerOptions) {
     this.#completions = new CompletionBatcher(options.queue, options.owner);
+    this.#claimThreshold = Math.max(
+      1,
+      Math.floor(Math.min(options.batchSize, options.concurrency) / 2),
+    );
   }
 
   start(): void {
@@ -132,7 +137,8 @@ export class AsynchronousWorker {
   private async run(): Promise<void> {
     while (this.#running) {
       const limit = Math.min(this.#free(), this.options.batchSize);
-      if (limit <= 0) {
+      // A busy worker claims once half a batch of slots is free, not one slot at a time.
+      if (limit <= 0 || (limit < this.#claimThreshold && this.#inFlight.size > 0)) {
         await this.sleep(IDLE_RECHECK_MS);
         continue;
       }

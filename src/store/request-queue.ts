@@ -17,12 +17,12 @@ import type { Database, RequestsTable } from './schema.js';
 import type { StoreDialect } from './store-dialect.js';
 import { isUniqueViolation } from './unique-violation.js';
 
-function toRecord(row: RequestsTable): RequestRecord {
+function toRecord(row: RequestsTable, data: unknown = JSON.parse(row.data)): RequestRecord {
   return {
     requestId: row.id,
     clientId: row.client_id,
     status: row.status as RequestStatus,
-    data: JSON.parse(row.data) as unknown,
+    data,
     processor: row.processor,
     ...(row.callback_url ? { callbackUrl: row.callback_url } : {}),
     attempts: Number(row.attempts),
@@ -77,7 +77,8 @@ export class StoreRequestQueue implements RequestQueue {
     };
     if (input.idempotencyKey === undefined) {
       await this.#inserts.insert(row);
-      return { record: toRecord(row), created: true };
+      // The data came parsed from JSON: what is stored reads back the same, no need to parse it again.
+      return { record: toRecord(row, input.data), created: true };
     }
     try {
       await this.db.insertInto('requests').values(row).execute();
@@ -114,40 +115,20 @@ export class StoreRequestQueue implements RequestQueue {
     return { record: toRecord(row), created: false };
   }
 
+  /**
+   * Leases work in two statements, each walking one index in order and
+   * stopping at `limit` (one statement with an OR reads and sorts the whole
+   * queue, which costs milliseconds once it is deep): first requests whose
+   * lease expired (their worker died), then queued ones that are due.
+   */
   async claim(owner: string, limit: number, leaseMs: number): Promise<ClaimedRequest[]> {
     const now = this.clock.now().getTime();
-    let due = this.db
-      .selectFrom('requests')
-      .select('id')
-      .where((eb) =>
-        eb.or([
-          eb.and([eb('status', '=', 'queued'), eb('next_attempt_at', '<=', now)]),
-          eb.and([eb('status', '=', 'processing'), eb('lease_expires_at', '<=', now)]),
-        ]),
-      )
-      .orderBy('next_attempt_at')
-      .limit(limit);
-    // Instances claiming at once take disjoint batches instead of queueing on the same rows.
-    if (this.dialect.rowLocks) due = due.forUpdate().skipLocked();
-    const rows = await this.db
-      .updateTable('requests')
-      .set({
-        status: 'processing',
-        lease_owner: owner,
-        lease_expires_at: now + leaseMs,
-        attempts: sql<number>`attempts + 1`,
-        updated_at: now,
-      })
-      .where('id', 'in', due)
-      .where((eb) =>
-        eb.or([
-          eb('status', '=', 'queued'),
-          eb.and([eb('status', '=', 'processing'), eb('lease_expires_at', '<=', now)]),
-        ]),
-      )
-      .returningAll()
-      .execute();
-    return rows.map((row) => ({
+    const expired = await this.claimWhere(owner, limit, now + leaseMs, 'processing', now);
+    const queued =
+      expired.length < limit
+        ? await this.claimWhere(owner, limit - expired.length, now + leaseMs, 'queued', now)
+        : [];
+    return [...expired, ...queued].map((row) => ({
       attempts: Number(row.attempts),
       envelope: {
         requestId: row.id,
@@ -158,6 +139,50 @@ export class StoreRequestQueue implements RequestQueue {
         receivedAt: new Date(Number(row.created_at)),
       },
     }));
+  }
+
+  private async claimWhere(
+    owner: string,
+    limit: number,
+    leaseUntil: number,
+    status: 'queued' | 'processing',
+    now: number,
+  ): Promise<RequestsTable[]> {
+    const column = status === 'queued' ? 'next_attempt_at' : 'lease_expires_at';
+    // A materialized CTE runs once. As `id IN (subquery)`, PostgreSQL may run the
+    // subquery again for every row it updates, and with SKIP LOCKED each run skips the
+    // rows this statement just updated and returns the next ones: more than `limit`.
+    const rows = await this.db
+      .with(
+        (cte) => cte('due').materialized(),
+        (db) => {
+          const due = db
+            .selectFrom('requests')
+            .select('id')
+            .where('status', '=', status)
+            .where(column, '<=', now)
+            .orderBy(column)
+            .limit(limit);
+          // Instances claiming at once take disjoint batches instead of queueing on the same rows.
+          return this.dialect.rowLocks ? due.forUpdate().skipLocked() : due;
+        },
+      )
+      .updateTable('requests')
+      .set({
+        status: 'processing',
+        lease_owner: owner,
+        lease_expires_at: leaseUntil,
+        attempts: sql<number>`attempts + 1`,
+        updated_at: now,
+      })
+      .where('id', 'in', (eb) => eb.selectFrom('due').select('due.id'))
+      .where('status', '=', status)
+      .where(column, '<=', now)
+      .returningAll()
+      .execute();
+    // RETURNING follows no order on PostgreSQL: the oldest first, as selected.
+    const order = status === 'queued' ? 'next_attempt_at' : 'created_at';
+    return rows.sort((a, b) => Number(a[order]) - Number(b[order]));
   }
 
   /** One completion: a batch of one, with the same lease and key guarantees. */

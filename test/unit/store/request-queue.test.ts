@@ -64,6 +64,52 @@ describe.each(await storeBackends())('StoreRequestQueue on $name', (backend) => 
     expect(await store.requests.complete(record.requestId, 'w2', result('k1'))).toBe('completed');
   });
 
+  it('claims expired leases first, then due requests oldest first, never more than the limit', async () => {
+    const stale = (await submit()).record;
+    await store.requests.claim('dead-worker', 1, 1000);
+    clock.advance(10);
+    const first = (await submit()).record;
+    clock.advance(10);
+    const second = (await submit()).record;
+    clock.advance(1000);
+    const third = (await submit()).record;
+    const ids = (claimed: { envelope: { requestId: string } }[]) =>
+      claimed.map((c) => c.envelope.requestId);
+    expect(ids(await store.requests.claim('w1', 2, 1000))).toEqual([
+      stale.requestId,
+      first.requestId,
+    ]);
+    expect(ids(await store.requests.claim('w1', 5, 1000))).toEqual([
+      second.requestId,
+      third.requestId,
+    ]);
+    expect(await store.requests.claim('w2', 5, 1000)).toHaveLength(0);
+  });
+
+  it('stores a request already leased to the worker that will process it, claimable only once the lease expires', async () => {
+    const { record } = await store.requests.enqueue({
+      clientId: 'alice',
+      data: { n: 1 },
+      processor: 'notarize',
+      fingerprint: 'f1',
+      lease: { owner: 'w1', leaseMs: 1000 },
+    });
+    expect(record.status).toBe('processing');
+    expect(await store.requests.claim('w2', 10, 1000)).toHaveLength(0);
+    clock.advance(1001);
+    const [again] = await store.requests.claim('w2', 10, 1000);
+    expect(again?.envelope.requestId).toBe(record.requestId);
+    expect(again?.attempts).toBe(2);
+    expect(await store.requests.complete(record.requestId, 'w1', result('k1'))).toBe('lease-lost');
+  });
+
+  it('stores submissions of the same moment together, each with its own id', async () => {
+    const records = await Promise.all(Array.from({ length: 50 }, () => submit()));
+    const ids = new Set(records.map((r) => r.record.requestId));
+    expect(ids.size).toBe(50);
+    for (const id of ids) expect((await store.requests.get(id))?.status).toBe('queued');
+  });
+
   it('retries after the given delay and fails with a reason', async () => {
     const { record } = await submit();
     await store.requests.claim('w1', 10, 1000);
