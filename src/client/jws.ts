@@ -1,10 +1,18 @@
 import { createPublicKey, type JsonWebKeyInput, KeyObject } from 'node:crypto';
-import { compactVerify, errors } from 'jose';
 import { checkAlgorithm, checkKeyFits, SIGNET_ALGORITHMS } from './algorithms.js';
 import { refuse, SignetClientError } from './errors.js';
+import { signatureHolds } from './signature.js';
 
-export interface DecodedJws {
+/** A compact JWS split into its three base64url segments. Nothing in it is trusted yet. */
+export interface CompactJws {
+  /** `BASE64URL(header) '.' BASE64URL(payload)`: the bytes the signature covers. */
+  signingInput: string;
   header: Record<string, unknown>;
+  payloadSegment: string;
+  signatureSegment: string;
+}
+
+export interface DecodedJws extends CompactJws {
   payload: Record<string, unknown>;
 }
 
@@ -12,15 +20,39 @@ const SEGMENT = /^[A-Za-z0-9_-]*$/;
 
 /** Splits and decodes a compact JWS with a JSON object payload, without trusting anything in it. */
 export function decodeJws(token: unknown): DecodedJws {
+  const { signingInput, header, payloadSegment, signatureSegment } = splitJws(token);
+  const payload = jsonObject(payloadSegment, 'payload');
+  return { signingInput, header, payloadSegment, signatureSegment, payload };
+}
+
+/** The three parts of a compact JWS and its decoded header; the payload is left encoded. */
+export function splitJws(token: unknown): CompactJws {
   if (typeof token !== 'string') refuse('ERR_TOKEN_MALFORMED', 'the token is not a string');
-  const parts = token.trim().split('.');
-  if (parts.length !== 3 || parts.some((part) => !SEGMENT.test(part))) {
-    refuse('ERR_TOKEN_MALFORMED', 'the token is not a compact JWS (three base64url parts)');
+  const text = token.trim();
+  const first = text.indexOf('.');
+  const second = first < 0 ? -1 : text.indexOf('.', first + 1);
+  if (second < 0 || text.indexOf('.', second + 1) >= 0) notCompact();
+  const headerSegment = text.slice(0, first);
+  const payloadSegment = text.slice(first + 1, second);
+  const signatureSegment = text.slice(second + 1);
+  if (!base64url(headerSegment) || !base64url(payloadSegment) || !base64url(signatureSegment)) {
+    notCompact();
   }
   return {
-    header: jsonObject(parts[0] ?? '', 'header'),
-    payload: jsonObject(parts[1] ?? '', 'payload'),
+    signingInput: text.slice(0, second),
+    header: jsonObject(headerSegment, 'header'),
+    payloadSegment,
+    signatureSegment,
   };
+}
+
+function notCompact(): never {
+  return refuse('ERR_TOKEN_MALFORMED', 'the token is not a compact JWS (three base64url parts)');
+}
+
+/** Unpadded base64url: its alphabet only, and no length that leaves a lone 6-bit group. */
+function base64url(segment: string): boolean {
+  return segment.length % 4 !== 1 && SEGMENT.test(segment);
 }
 
 function jsonObject(segment: string, what: string): Record<string, unknown> {
@@ -36,6 +68,35 @@ function jsonObject(segment: string, what: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+/**
+ * Checks the signature of `jws` (RFC 7515 §5.2) for `alg`, which the caller
+ * has already matched against its allow-list, the header and the key.
+ * Critical header extensions are never understood, so a header with `crit`
+ * is refused (§4.1.11).
+ */
+export async function checkSignature(jws: CompactJws, alg: string, key: KeyObject): Promise<void> {
+  if (jws.header.crit !== undefined) {
+    refuse(
+      'ERR_TOKEN_MALFORMED',
+      'the header lists critical extensions ("crit"), none is supported',
+    );
+  }
+  let holds: boolean;
+  try {
+    holds = await signatureHolds(
+      alg,
+      key,
+      Buffer.from(jws.signingInput, 'ascii'),
+      Buffer.from(jws.signatureSegment, 'base64url'),
+    );
+  } catch (cause) {
+    throw new SignetClientError('ERR_SIGNATURE_INVALID', 'the signature could not be checked', {
+      cause,
+    });
+  }
+  if (!holds) refuse('ERR_SIGNATURE_INVALID', 'the signature does not verify with the key');
+}
+
 export interface VerifyJwsOptions {
   /** Allowed `alg` values (default: the algorithms Signet signs with). `none` and HMAC never are. */
   algorithms?: readonly string[];
@@ -43,7 +104,7 @@ export interface VerifyJwsOptions {
 
 /**
  * The signature layer alone: checks `alg` against the allow-list and the key,
- * then the signature (RFC 7515) with jose. Returns the protected header and payload bytes.
+ * then the signature (RFC 7515). Returns the protected header and payload bytes.
  */
 export async function verifyJws(
   jws: string,
@@ -51,27 +112,14 @@ export async function verifyJws(
   options: VerifyJwsOptions = {},
 ): Promise<{ header: Record<string, unknown>; payload: Uint8Array }> {
   const publicKey = key instanceof KeyObject ? key : importJwk(key);
-  const parts = typeof jws === 'string' ? jws.trim().split('.') : [];
-  if (parts.length !== 3) refuse('ERR_TOKEN_MALFORMED', 'not a compact JWS (three parts)');
-  const header = jsonObject(parts[0] ?? '', 'header');
-  const alg = checkAlgorithm(header.alg, options.algorithms ?? SIGNET_ALGORITHMS);
+  const compact = splitJws(jws);
+  const alg = checkAlgorithm(compact.header.alg, options.algorithms ?? SIGNET_ALGORITHMS);
   checkKeyFits(alg, publicKey);
-  try {
-    const { payload } = await compactVerify(jws.trim(), publicKey, { algorithms: [alg] });
-    return { header, payload };
-  } catch (cause) {
-    if (cause instanceof errors.JWSSignatureVerificationFailed) {
-      throw new SignetClientError(
-        'ERR_SIGNATURE_INVALID',
-        'the signature does not verify with the key',
-        { cause },
-      );
-    }
-    const message = cause instanceof Error ? cause.message : String(cause);
-    throw new SignetClientError('ERR_TOKEN_MALFORMED', `the JWS is not acceptable: ${message}`, {
-      cause,
-    });
-  }
+  await checkSignature(compact, alg, publicKey);
+  return {
+    header: compact.header,
+    payload: new Uint8Array(Buffer.from(compact.payloadSegment, 'base64url')),
+  };
 }
 
 function importJwk(jwk: JsonWebKeyInput['key']): KeyObject {

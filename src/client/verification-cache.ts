@@ -2,12 +2,25 @@ import type { KeyObject } from 'node:crypto';
 import type { RevocationOutcome, ValidatedCa } from './revocation.js';
 import type { TrustStore } from './trust.js';
 
+export interface CheckedCa {
+  id: string;
+  x5u: string;
+  /** PEM certificates from the leaf to the trust anchor. */
+  chain: string[];
+  anchor: string;
+}
+
 /** What verifying a token's certificate chains established, for a signing time inside a window. */
 export interface CachedChains {
+  /** The pinned leaf's key, which fits the token's `alg`. */
   key: KeyObject;
   /** RFC 7638 thumbprint of `key`: the kid it certifies. */
   kid: string;
   validated: ValidatedCa[];
+  /** The `cas` of the result. */
+  cas: readonly CheckedCa[];
+  /** What a revocation answer for these chains depends on (see revocationScope). */
+  revocationScope: string;
   /** Signing times (ms) for which every validated chain and anchor window holds. */
   from: number;
   until: number;
@@ -100,6 +113,14 @@ export function trustId(trust: TrustStore): number {
     trustIds.set(trust, id);
   }
   return id;
+}
+
+/** The part of a revocation question fixed by the trust store and the validated chains. */
+export function revocationScope(trust: TrustStore, cas: readonly ValidatedCa[]): string {
+  return [
+    trustId(trust),
+    ...cas.map((ca) => `${ca.id} ${JSON.stringify(ca.ocsp)} ${ca.chain.leaf.node.serialNumber}`),
+  ].join('\u0000');
 }
 
 /** The signing times for which every validated chain (certificates and anchor window) holds. */

@@ -1,21 +1,29 @@
 import { createHash } from 'node:crypto';
 import { checkAlgorithm, checkKeyFits, keyThumbprint, SIGNET_ALGORITHMS } from './algorithms.js';
-import { loadChain, validateCas } from './ca-chains.js';
+import { loadChain, validateCas, type ChainSource } from './ca-chains.js';
 import { DEFAULT_EXTENDED_KEY_USAGES } from './chain.js';
 import { readClaims, readHeader, type ResponseClaims, type ResponseHeader } from './claims.js';
 import { refuse } from './errors.js';
 import { SafeFetcher, type FetchFunction, type ResponseCache } from './fetcher.js';
-import { decodeJws, verifyJws } from './jws.js';
+import { checkSignature, decodeJws, type CompactJws } from './jws.js';
 import type { Certificate } from './pem.js';
 import {
   checkRevocation,
   type RevocationInput,
   type RevocationMode,
   type RevocationOutcome,
-  type ValidatedCa,
 } from './revocation.js';
 import { TrustStore } from './trust.js';
-import { trustId, validityWindow, type VerificationCache } from './verification-cache.js';
+import {
+  revocationScope,
+  trustId,
+  validityWindow,
+  type CachedChains,
+  type CheckedCa,
+  type VerificationCache,
+} from './verification-cache.js';
+
+export type { CheckedCa } from './verification-cache.js';
 
 export interface VerifyOptions {
   /** Trusted CA roots: a TrustStore, or PEM texts (each may hold several certificates). */
@@ -48,14 +56,6 @@ export interface VerifyOptions {
   cache?: ResponseCache;
   /** Reuse validated chains and revocation answers across calls (see VerificationCache). */
   verificationCache?: VerificationCache;
-}
-
-export interface CheckedCa {
-  id: string;
-  x5u: string;
-  /** PEM certificates from the leaf to the trust anchor. */
-  chain: string[];
-  anchor: string;
 }
 
 export interface VerifiedToken {
@@ -95,57 +95,41 @@ export async function verifyResponseToken(
     ...(options.cache ? { cache: options.cache } : {}),
   });
 
-  const decoded = decodeJws(token);
-  const header = readHeader(decoded.header);
+  const jws = decodeJws(token);
+  const header = readHeader(jws.header);
   const alg = checkAlgorithm(header.alg, algorithms);
-  const claims = readClaims(decoded.payload);
+  const claims = readClaims(jws.payload);
   checkActivation(claims, now, tolerance);
   const signedAt = new Date(claims.iat * 1000);
 
   const primary = claims.ca.find((ca) => ca.x5u === header.x5u);
   if (!primary) refuse('ERR_TOKEN_MALFORMED', 'x5u is not among the locations of the "ca" claim');
-  const source = { fetcher, supplied: options.certificates };
   const required = options.requireCAs ?? 1;
   const memo = options.verificationCache;
   const chainKey = memo ? chainsKey(trust, header, alg, required, extendedKeyUsages, claims) : '';
-  const known = memo?.chains(chainKey, signedAt);
-  let validated: ValidatedCa[];
-  if (known) {
-    // This leaf's chains were validated before and hold at this signing time.
-    checkKids(header, claims, known.kid);
-    await verifyJws(token, known.key, { algorithms: [alg] });
-    validated = known.validated;
+  let chains = memo?.chains(chainKey, signedAt);
+  if (chains) {
+    // This leaf's chains were validated before and hold at this signing time; its key fits alg.
+    checkKids(header, claims, chains.kid);
+    await checkSignature(jws, alg, chains.key);
   } else {
-    const chain = await loadChain(header.x5u, 'x5u', source);
-    const leaf = chain[0] as Certificate;
-    const thumbprint = createHash('sha256').update(leaf.der).digest('base64url');
-    if (thumbprint !== header['x5t#S256']) {
-      refuse(
-        'ERR_THUMBPRINT_MISMATCH',
-        `the certificate at x5u has thumbprint ${thumbprint}, the header says ${header['x5t#S256']}`,
-      );
-    }
-    const key = leaf.node.publicKey;
-    checkKeyFits(alg, key);
-    const certKid = await keyThumbprint(key);
-    checkKids(header, claims, certKid);
-    await verifyJws(token, key, { algorithms: [alg] });
-
-    validated = await validateCas({
-      ...source,
+    chains = await establishChains(jws, {
+      header,
       claims,
-      primary: { id: primary.id, ocsp: primary.ocsp, chain },
+      alg,
+      primary,
+      source: { fetcher, supplied: options.certificates },
       trust,
       signedAt,
       extendedKeyUsages,
       required,
     });
-    memo?.rememberChains(chainKey, { key, kid: certKid, validated, ...validityWindow(validated) });
+    memo?.rememberChains(chainKey, chains);
   }
 
   const revocation: RevocationOutcome = options.offline
     ? { source: 'none', checkedAt: now }
-    : await revocationOf(memo, {
+    : await revocationOf(memo, chains.revocationScope, {
         mode: options.revocation ?? 'auto',
         fetcher,
         trust,
@@ -156,18 +140,73 @@ export async function verifyResponseToken(
         listMaxAgeSec: options.revocationListMaxAge ?? 600,
         kid: header.kid,
         issuer: claims.iss,
-        cas: validated,
+        cas: chains.validated,
         revocationsUrl: claims.key.revocations,
       });
 
   checkPolicy(claims, options, now, tolerance);
-  const cas = validated.map((ca) => ({
+  const cas = chains.cas.map((ca) => ({ ...ca, chain: [...ca.chain] }));
+  return { token: token.trim(), data: claims.data, header, claims, signedAt, cas, revocation };
+}
+
+interface ChainsInput {
+  header: ResponseHeader;
+  claims: ResponseClaims;
+  alg: string;
+  primary: ResponseClaims['ca'][number];
+  source: ChainSource;
+  trust: TrustStore;
+  signedAt: Date;
+  extendedKeyUsages: readonly string[];
+  required: number;
+}
+
+/**
+ * The x5u chain, its leaf pinned by x5t#S256, its key fitting alg and
+ * matching kid, the token's signature with that key, then the chains of as
+ * many CAs as required: everything verifying a token establishes about its
+ * leaf, apart from revocation.
+ */
+async function establishChains(jws: CompactJws, input: ChainsInput): Promise<CachedChains> {
+  const { header, claims, alg, primary, trust } = input;
+  const chain = await loadChain(header.x5u, 'x5u', input.source);
+  const leaf = chain[0] as Certificate;
+  const thumbprint = createHash('sha256').update(leaf.der).digest('base64url');
+  if (thumbprint !== header['x5t#S256']) {
+    refuse(
+      'ERR_THUMBPRINT_MISMATCH',
+      `the certificate at x5u has thumbprint ${thumbprint}, the header says ${header['x5t#S256']}`,
+    );
+  }
+  const key = leaf.node.publicKey;
+  checkKeyFits(alg, key);
+  const kid = await keyThumbprint(key);
+  checkKids(header, claims, kid);
+  await checkSignature(jws, alg, key);
+
+  const validated = await validateCas({
+    ...input.source,
+    claims,
+    primary: { id: primary.id, ocsp: primary.ocsp, chain },
+    trust,
+    signedAt: input.signedAt,
+    extendedKeyUsages: input.extendedKeyUsages,
+    required: input.required,
+  });
+  const cas: CheckedCa[] = validated.map((ca) => ({
     id: ca.id,
     x5u: claims.ca.find((c) => c.id === ca.id)?.x5u ?? header.x5u,
     chain: ca.chain.path.map((c) => c.pem),
     anchor: ca.chain.anchor.certificate.parsed.subject,
   }));
-  return { token: token.trim(), data: claims.data, header, claims, signedAt, cas, revocation };
+  return {
+    key,
+    kid,
+    validated,
+    cas,
+    revocationScope: revocationScope(trust, validated),
+    ...validityWindow(validated),
+  };
 }
 
 function checkActivation(claims: ResponseClaims, now: Date, tolerance: number): void {
@@ -239,25 +278,24 @@ function chainsKey(
 }
 
 /** The revocation check, or an earlier "not revoked" answer for the same question while it holds. */
-async function revocationOf(
+function revocationOf(
   memo: VerificationCache | undefined,
+  scope: string,
   input: RevocationInput,
-): Promise<RevocationOutcome> {
+): RevocationOutcome | Promise<RevocationOutcome> {
   if (!memo) return checkRevocation(input);
   const key = [
-    trustId(input.trust),
+    scope,
     input.mode,
     input.kid,
     input.issuer,
     JSON.stringify(input.revocationsUrl),
     input.listMaxAgeSec,
-    ...input.cas.map(
-      (ca) => `${ca.id} ${JSON.stringify(ca.ocsp)} ${ca.chain.leaf.node.serialNumber}`,
-    ),
   ].join('\u0000');
   const known = memo.revocation(key, input.now);
   if (known) return known;
-  const outcome = await checkRevocation(input);
-  memo.rememberRevocation(key, outcome, input.now, outcome.validUntil);
-  return outcome;
+  return checkRevocation(input).then((outcome) => {
+    memo.rememberRevocation(key, outcome, input.now, outcome.validUntil);
+    return outcome;
+  });
 }

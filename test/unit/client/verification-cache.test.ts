@@ -69,6 +69,68 @@ describe('VerificationCache', () => {
     );
   });
 
+  it('refuses, after a cached success, a token whose x5t#S256 names another certificate', async () => {
+    const cache = new VerificationCache();
+    await verifyResponseToken(mini.token(id), options(cache));
+    const other = await mini.identity('EdDSA');
+    // Signed by the cached leaf's key, at its x5u: only the pinned thumbprint differs.
+    await expectCode(
+      verifyResponseToken(
+        mini.token(id, { header: { 'x5t#S256': other.thumbprint } }),
+        options(cache),
+      ),
+      'ERR_THUMBPRINT_MISMATCH',
+    );
+    await expectCode(
+      verifyResponseToken(
+        mini.token(id, { header: { 'x5t#S256': other.thumbprint }, signWith: other }),
+        options(cache),
+      ),
+      'ERR_THUMBPRINT_MISMATCH',
+    );
+    await expect(verifyResponseToken(mini.token(id), options(cache))).resolves.toBeDefined();
+  });
+
+  it('refuses, after a cached success, an algorithm off the allow-list or unfit for the key', async () => {
+    const cache = new VerificationCache();
+    await verifyResponseToken(mini.token(id), options(cache));
+    await expectCode(
+      verifyResponseToken(mini.token(id), options(cache, { algorithms: ['ES256'] })),
+      'ERR_ALG_NOT_ALLOWED',
+    );
+    await expectCode(
+      verifyResponseToken(mini.token(id, { header: { alg: 'ES256' } }), options(cache)),
+      'ERR_ALG_NOT_ALLOWED',
+    );
+  });
+
+  it('still checks activation and the policy of each token', async () => {
+    const cache = new VerificationCache();
+    await verifyResponseToken(mini.token(id), options(cache));
+    const now = Math.floor(Date.now() / 1000);
+    await expectCode(
+      verifyResponseToken(mini.token(id, { claims: { nbf: now + 3600 } }), options(cache)),
+      'ERR_NOT_YET_ACTIVE',
+    );
+    await expectCode(
+      verifyResponseToken(mini.token(id), options(cache, { subject: 'bob' })),
+      'ERR_POLICY',
+    );
+  });
+
+  it('hands out results that the caller may change without changing the cache', async () => {
+    const cache = new VerificationCache();
+    const first = await verifyResponseToken(mini.token(id), options(cache));
+    const expected = structuredClone(first.cas);
+    const [ca] = first.cas;
+    if (!ca) throw new Error('no CA');
+    ca.id = 'changed';
+    ca.chain.length = 0;
+    first.cas.length = 0;
+    const second = await verifyResponseToken(mini.token(id), options(cache));
+    expect(second.cas).toEqual(expected);
+  });
+
   it('validates again for a signing time outside the validated window', async () => {
     const cache = new VerificationCache();
     await verifyResponseToken(mini.token(id), options(cache));

@@ -1,0 +1,78 @@
+import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import { CompactSign } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { verifyJws } from '../../../src/client/index.js';
+import { expectCode } from './expect-code.js';
+import { b64 } from './mini-signet.js';
+
+const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const pairs: Record<string, { privateKey: KeyObject; publicKey: KeyObject }> = {
+  EdDSA: generateKeyPairSync('ed25519'),
+  ES256: generateKeyPairSync('ec', { namedCurve: 'P-256' }),
+  ES384: generateKeyPairSync('ec', { namedCurve: 'P-384' }),
+  ES512: generateKeyPairSync('ec', { namedCurve: 'P-521' }),
+  RS256: rsa,
+  RS384: rsa,
+  RS512: rsa,
+  PS256: rsa,
+  PS384: rsa,
+  PS512: rsa,
+};
+const payload = new TextEncoder().encode('{"answer":42}');
+/** Alters the signature's first character: all six of its bits are signature bits. */
+const tamper = (jws: string) =>
+  jws.replace(/\.(.)([^.]*)$/, (_m, c: string, rest: string) => `.${c === 'A' ? 'B' : 'A'}${rest}`);
+
+/** The signature layer agrees with jose on every algorithm a caller may allow. */
+describe('signatures', () => {
+  it.each(Object.keys(pairs))('%s: accepts what jose signs, and nothing altered', async (alg) => {
+    const { privateKey, publicKey } = pairs[alg] as { privateKey: KeyObject; publicKey: KeyObject };
+    const jws = await new CompactSign(payload).setProtectedHeader({ alg }).sign(privateKey);
+    const verified = await verifyJws(jws, publicKey, { algorithms: [alg] });
+    expect(verified.header.alg).toBe(alg);
+    expect(new TextDecoder().decode(verified.payload)).toBe('{"answer":42}');
+
+    await expectCode(
+      verifyJws(tamper(jws), publicKey, { algorithms: [alg] }),
+      'ERR_SIGNATURE_INVALID',
+    );
+    const [header, , signature] = jws.split('.');
+    const other = `${header}.${b64('{"answer":43}')}.${signature}`;
+    await expectCode(verifyJws(other, publicKey, { algorithms: [alg] }), 'ERR_SIGNATURE_INVALID');
+    await expectCode(
+      verifyJws(`${header}.${jws.split('.')[1]}.`, publicKey, { algorithms: [alg] }),
+      'ERR_SIGNATURE_INVALID',
+    );
+  });
+
+  it('refuses a header with critical extensions, even when signed', async () => {
+    const { privateKey, publicKey } = pairs.EdDSA as {
+      privateKey: KeyObject;
+      publicKey: KeyObject;
+    };
+    const input = `${b64(JSON.stringify({ alg: 'EdDSA', crit: ['exp'], exp: 1 }))}.${b64('{}')}`;
+    const jws = `${input}.${sign(null, Buffer.from(input), privateKey).toString('base64url')}`;
+    await expectCode(verifyJws(jws, publicKey, { algorithms: ['EdDSA'] }), 'ERR_TOKEN_MALFORMED');
+  });
+
+  it('refuses segments that are not base64url', async () => {
+    const { privateKey, publicKey } = pairs.EdDSA as {
+      privateKey: KeyObject;
+      publicKey: KeyObject;
+    };
+    const jws = await new CompactSign(payload)
+      .setProtectedHeader({ alg: 'EdDSA' })
+      .sign(privateKey);
+    const [header, body, signature] = jws.split('.') as [string, string, string];
+    const lone = body.padEnd(body.length + ((5 - (body.length % 4)) % 4), 'A');
+    for (const bad of [
+      `${header}.${lone}.${signature}`,
+      `${header}.${body}=.${signature}`,
+      `${header}.${body.replace(/^./, '+')}.${signature}`,
+      `${header}.${body}.${signature}.`,
+      `${header}.${body}`,
+    ]) {
+      await expectCode(verifyJws(bad, publicKey, { algorithms: ['EdDSA'] }), 'ERR_TOKEN_MALFORMED');
+    }
+  });
+});
