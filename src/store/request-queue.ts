@@ -1,5 +1,4 @@
 import { type Kysely, sql } from 'kysely';
-import { randomUUID } from 'node:crypto';
 import type {
   ClaimedRequest,
   Clock,
@@ -12,6 +11,7 @@ import { SignetError } from '../domain/errors.js';
 import type { RequestRecord, RequestStatus, SignedResponse } from '../domain/types.js';
 import { type Completion, completeBatch } from './complete-batch.js';
 import { InsertBatcher } from './insert-batcher.js';
+import { newRequestId } from './request-id.js';
 import { deleteSettledBefore } from './request-retention.js';
 import type { Database, RequestsTable } from './schema.js';
 import type { StoreDialect } from './store-dialect.js';
@@ -56,7 +56,7 @@ export class StoreRequestQueue implements RequestQueue {
     const now = this.clock.now().getTime();
     const { lease } = input;
     const row: RequestsTable = {
-      id: randomUUID(),
+      id: newRequestId(now),
       client_id: input.clientId,
       idempotency_key: input.idempotencyKey ?? null,
       fingerprint: input.fingerprint,
