@@ -1,5 +1,9 @@
 import { randomFillSync } from 'node:crypto';
 
+/** Random bytes drawn in bulk: one call per 512 ids instead of one per id (as randomUUID does). */
+const POOL = Buffer.alloc(16 * 512);
+let offset = POOL.length;
+
 /**
  * A request id: a UUID version 7 (RFC 9562 §5.7), 48 bits of milliseconds then
  * 74 random bits. Ids in time order land at the end of the primary-key index
@@ -8,7 +12,12 @@ import { randomFillSync } from 'node:crypto';
  * submission is public anyway (the token's `iat`).
  */
 export function newRequestId(now: number): string {
-  const bytes = randomFillSync(Buffer.alloc(16));
+  if (offset >= POOL.length) {
+    randomFillSync(POOL);
+    offset = 0;
+  }
+  const bytes = Buffer.from(POOL.subarray(offset, offset + 16));
+  offset += 16;
   bytes.writeUIntBE(now, 0, 6);
   bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x70;
   bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;

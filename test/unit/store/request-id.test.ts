@@ -17,4 +17,9 @@ describe('newRequestId', () => {
     expect(new Set(ids).size).toBe(3);
     expect(ids[2]! > ids[0]! && ids[2]! > ids[1]!).toBe(true);
   });
+
+  it('never repeats, across refills of its random pool', () => {
+    const ids = new Set(Array.from({ length: 5000 }, () => newRequestId(1_000)));
+    expect(ids.size).toBe(5000);
+  });
 });
