@@ -123,7 +123,17 @@ export class StoreRequestQueue implements RequestQueue {
    */
   async claim(owner: string, limit: number, leaseMs: number): Promise<ClaimedRequest[]> {
     const now = this.clock.now().getTime();
-    const expired = await this.claimWhere(owner, limit, now + leaseMs, 'processing', now);
+    // Expired leases are rare: a read finds out, where an UPDATE would take the write lock.
+    const anyExpired = await this.db
+      .selectFrom('requests')
+      .select('id')
+      .where('status', '=', 'processing')
+      .where('lease_expires_at', '<=', now)
+      .limit(1)
+      .executeTakeFirst();
+    const expired = anyExpired
+      ? await this.claimWhere(owner, limit, now + leaseMs, 'processing', now)
+      : [];
     const queued =
       expired.length < limit
         ? await this.claimWhere(owner, limit - expired.length, now + leaseMs, 'queued', now)
@@ -175,9 +185,10 @@ export class StoreRequestQueue implements RequestQueue {
         attempts: sql<number>`attempts + 1`,
         updated_at: now,
       })
+      // Only the ids: repeating the conditions here makes SQLite walk every due row of the
+      // index to test it against the list. The rows cannot change between the two: SQLite runs
+      // the statement under its write lock, PostgreSQL holds the CTE's row locks.
       .where('id', 'in', (eb) => eb.selectFrom('due').select('due.id'))
-      .where('status', '=', status)
-      .where(column, '<=', now)
       .returningAll()
       .execute();
     // RETURNING follows no order on PostgreSQL: the oldest first, as selected.
