@@ -15,6 +15,8 @@ export interface WorkerOptions {
   notifier: WorkNotifier;
   /** Produces the token of a request: key, process, sign, validate, assemble. */
   pipeline(envelope: RequestEnvelope): Promise<CompletedResult>;
+  /** A completion was refused because its key is no longer usable: forget any cached key. */
+  onKeyRefused?(): void;
   owner: string;
   leaseMs: number;
   batchSize: number;
@@ -222,6 +224,7 @@ export class AsynchronousWorker {
           return;
         }
         // The key was revoked after it signed: sign again with the next key.
+        this.options.onKeyRefused?.();
       }
       await this.retryLater(id, 'the signing key changed during signing', attempts);
     } catch (err) {

@@ -6,7 +6,7 @@ import type { KeyManager } from '../keys/key-manager.js';
 import type { SignatureGenerator } from '../signing/signature-generator.js';
 import type { TokenGenerator } from '../signing/token-generator.js';
 import type { ResponseAssembler } from './response-assembler.js';
-import { singleFlight } from './single-flight.js';
+import { ShortLivedMemo } from './short-lived-memo.js';
 
 export interface SigningPipelineOptions {
   keyManager: KeyManager;
@@ -17,21 +17,39 @@ export interface SigningPipelineOptions {
   tokenGenerator: TokenGenerator;
   clock: Clock;
   publicUrl: string;
+  /** Default KEY_REUSE_MS; 0 when every signature must see the key's count (keys.maxSignatures). */
+  keyReuseMs?: number;
 }
+
+/**
+ * How long the signing key and its validation at the CAs are reused. A key
+ * change (rotation, revocation: here or, by notification, on another
+ * instance) drops them at once; this bounds a missed notification. A revoked
+ * key cannot complete a request whatever is cached: the database refuses it.
+ */
+export const KEY_REUSE_MS = 250;
 
 /** A CA answering "revoked" for the key is a compromise signal: at most this many re-keys per request. */
 const MAX_COMPROMISE_ROTATIONS = 2;
 
 /** The workflow of the specification, steps 4 to 9, for one request. */
 export class SigningPipeline {
-  /** Requests signed at the same moment share one key lookup and one validation per key. */
-  readonly #signingKey: () => Promise<LoadedKey>;
-  readonly #validateKey: (kid: string) => Promise<ValidatedCa[]>;
+  /** Requests signed close together share one key lookup and one validation per key. */
+  readonly #signingKey: ShortLivedMemo<'signing', LoadedKey>;
+  readonly #validateKey: ShortLivedMemo<string, ValidatedCa[]>;
 
   constructor(private readonly options: SigningPipelineOptions) {
-    const shared = singleFlight(() => options.keyManager.getKeyForSigning());
-    this.#signingKey = () => shared(undefined);
-    this.#validateKey = singleFlight((kid: string) => options.caValidator.validateKey(kid));
+    const reuseMs = options.keyReuseMs ?? KEY_REUSE_MS;
+    this.#signingKey = new ShortLivedMemo(reuseMs, () => options.keyManager.getKeyForSigning());
+    this.#validateKey = new ShortLivedMemo(reuseMs, (kid: string) =>
+      options.caValidator.validateKey(kid),
+    );
+  }
+
+  /** A key changed (or was refused at completion): look the signing key up again. */
+  forgetKeys(): void {
+    this.#signingKey.clear();
+    this.#validateKey.clear();
   }
 
   async run(envelope: RequestEnvelope): Promise<CompletedResult> {
@@ -40,7 +58,7 @@ export class SigningPipeline {
     if (!processor) {
       throw new SignetError('ERR_UNKNOWN_PROCESSOR', `unknown processor "${envelope.processor}"`);
     }
-    let key = await this.#signingKey();
+    let key = await this.#signingKey.get('signing');
     const data = await processor.run(envelope);
     let validated = await this.validate(key);
     for (let round = 0; !validated; round++) {
@@ -49,7 +67,7 @@ export class SigningPipeline {
           retryable: true,
         });
       }
-      key = await this.#signingKey();
+      key = await this.#signingKey.get('signing');
       validated = await this.validate(key);
     }
     const primary = validated[0];
@@ -79,11 +97,12 @@ export class SigningPipeline {
   /** Validates the key at the CAs; undefined when a CA reported it revoked (and it was rotated). */
   private async validate(key: LoadedKey): Promise<ValidatedCa[] | undefined> {
     try {
-      return await this.#validateKey(key.record.kid);
+      return await this.#validateKey.get(key.record.kid);
     } catch (err) {
       if (err instanceof SignetError && err.code === 'ERR_KEY_REVOKED') {
         const caId = typeof err.detail?.caId === 'string' ? err.detail.caId : 'unknown';
         await this.options.keyManager.revoke(key.record.kid, 'keyCompromise', `ca:${caId}`);
+        this.forgetKeys();
         return undefined;
       }
       throw err;

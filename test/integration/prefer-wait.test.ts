@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/http/app.js';
 import type { LocalCertificateAuthority } from '../../src/ca/local-ca.js';
+import { KEY_REUSE_MS } from '../../src/service/signing-pipeline.js';
 import { createTestService, type TestService } from '../support/service.js';
 
 /** POST /request with `Prefer: wait=N` against the real service: the token in one round trip. */
@@ -46,6 +47,23 @@ describe('Prefer: wait on POST /request', () => {
     // The same as GET /status answers.
     const status = await app.inject({ url: `/status/${view.requestId}`, headers });
     expect(status.json()).toEqual(view);
+  });
+
+  it('signs with the new key right after a rotation, although keys are reused between signatures', async () => {
+    const kidOf = (token: string) =>
+      (
+        JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString()) as {
+          kid: string;
+        }
+      ).kid;
+    const before = kidOf((await submit({ prefer: 'wait=10' })).json<{ token: string }>().token);
+    const { activeKid } = await ctx.service.api.rotate({ id: 'admin', role: 'admin' });
+    expect(activeKid).not.toBe(before);
+    const started = performance.now();
+    const after = kidOf((await submit({ prefer: 'wait=10' })).json<{ token: string }>().token);
+    // Sooner than KEY_REUSE_MS: the key change, not the expiry, made it look again.
+    expect(performance.now() - started).toBeLessThan(KEY_REUSE_MS);
+    expect(after).toBe(activeKid);
   });
 
   it('caps the wait at server.maxWait and says so', async () => {

@@ -53,6 +53,8 @@ export function wireWorker(
     tokenGenerator: new TokenGenerator(config.publicUrl),
     clock,
     publicUrl: config.publicUrl,
+    // A key that rotates after N signatures is looked up for every one, so that it stops at N.
+    ...(config.keys.maxSignatures !== undefined ? { keyReuseMs: 0 } : {}),
   });
   const callbacks = new CallbackSender(deps.guard, config.callbacks.timeout, logger);
   const waiter = new CompletionWaiter();
@@ -104,10 +106,13 @@ export function wireWorker(
         logger.warn({ err, requestId }, 'could not read a settled request back'),
       );
   };
+  // Any key change, made here or (notified) by another instance: the next signature looks again.
+  store.keyChanges.subscribe(() => pipeline.forgetKeys());
   const worker = new AsynchronousWorker({
     queue: store.requests,
     notifier: store.notifier,
     pipeline: (envelope) => pipeline.run(envelope),
+    onKeyRefused: () => pipeline.forgetKeys(),
     owner: `worker-${randomUUID()}`,
     leaseMs: config.queue.lease,
     batchSize: config.queue.batchSize,

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CompletedResult, CompleteOutcome, RequestQueue } from '../../../src/domain/ports.js';
 import { CompletionBatcher } from '../../../src/service/completion-batcher.js';
-import { singleFlight } from '../../../src/service/single-flight.js';
 
 const result = (kid: string): CompletedResult => ({
   token: 't',
@@ -58,18 +57,5 @@ describe('CompletionBatcher', () => {
     const batcher = new CompletionBatcher(queue, 'w1');
     await Promise.all(['a', 'b'].map((id) => batcher.complete(id, result('k'))));
     expect(calls).toEqual(['a', 'b']);
-  });
-});
-
-describe('singleFlight', () => {
-  it('shares a call in flight, per key, and keeps nothing once it settled', async () => {
-    let runs = 0;
-    const lookup = singleFlight(async (key: string) => `${key}:${++runs}`);
-    expect(await Promise.all([lookup('a'), lookup('a'), lookup('b')])).toEqual([
-      'a:1',
-      'a:1',
-      'b:2',
-    ]);
-    expect(await lookup('a')).toBe('a:3');
   });
 });
