@@ -7,11 +7,11 @@ export const KEY_CACHE_TTL_MS = 60_000;
 
 /**
  * Keeps this instance's cached key handles in step with key changes made by
- * any instance. The active key itself is read from the database for every
- * signature, so a rotation is seen by the next signature everywhere, and a
- * completion by a revoked key is refused by the database; what this bounds is
- * how long another instance keeps the private handle of a key that no longer
- * signs: until the NOTIFY arrives, or `ttlMs` at most if it was lost.
+ * any instance. The signing pipeline looks the active key up again on every
+ * key change (and at least every KEY_REUSE_MS), and a completion by a revoked
+ * key is refused by the database; what this bounds is how long another
+ * instance keeps the private handle of a key that no longer signs: until the
+ * NOTIFY arrives, or `ttlMs` at most if it was lost.
  */
 export class KeyCacheSync {
   #unsubscribe: (() => void) | undefined;
