@@ -9,13 +9,21 @@ export interface SettledView {
 
 /** Settled views kept in memory for status reads that come just after the settlement. */
 const RECENT_MAX = 4096;
+/** Bounds the memory they take whatever the size of the data (a view holds it twice). */
+const RECENT_MAX_BYTES = 32 * 1024 * 1024;
 const RECENT_TTL_MS = 30_000;
+
+/** About what a view takes in memory: the token carries the data, the SignedResponse again. */
+function approximateBytes({ view }: SettledView): number {
+  return 512 + 2 * (view.token?.length ?? 0) + (view.error?.length ?? 0);
+}
 
 /** Lets `/status?wait=N` return the moment a request settles. */
 export class CompletionWaiter {
   readonly #events = new EventEmitter().setMaxListeners(0);
   /** Insertion order is settlement order: the oldest entries are at the front. */
-  readonly #recent = new Map<string, { view: SettledView; at: number }>();
+  readonly #recent = new Map<string, { view: SettledView; at: number; bytes: number }>();
+  #recentBytes = 0;
   #closed = false;
 
   /** True once the service is shutting down: long-polls answer with what they have. */
@@ -40,11 +48,23 @@ export class CompletionWaiter {
 
   #remember(requestId: string, view: SettledView): void {
     const now = Date.now();
-    this.#recent.set(requestId, { view, at: now });
+    const bytes = approximateBytes(view);
+    if (bytes > RECENT_MAX_BYTES) return;
+    this.#forget(requestId);
+    this.#recent.set(requestId, { view, at: now, bytes });
+    this.#recentBytes += bytes;
     for (const [id, entry] of this.#recent) {
-      if (this.#recent.size <= RECENT_MAX && now - entry.at <= RECENT_TTL_MS) break;
-      this.#recent.delete(id);
+      const full = this.#recent.size > RECENT_MAX || this.#recentBytes > RECENT_MAX_BYTES;
+      if (!full && now - entry.at <= RECENT_TTL_MS) break;
+      this.#forget(id);
     }
+  }
+
+  #forget(requestId: string): void {
+    const entry = this.#recent.get(requestId);
+    if (!entry) return;
+    this.#recent.delete(requestId);
+    this.#recentBytes -= entry.bytes;
   }
 
   /**

@@ -36,6 +36,25 @@ describe('CompletionWaiter', () => {
     expect(waiter.recent('r4096')).toBeDefined();
   });
 
+  it('keeps them within 32 MiB whatever the size of the data', () => {
+    const waiter = new CompletionWaiter();
+    const big = (requestId: string): SettledView => ({
+      clientId: 'alice',
+      view: { requestId, status: 'completed', token: 'x'.repeat(5 * 1024 * 1024) },
+    });
+    for (const id of ['a', 'b', 'c', 'd']) waiter.settled(id, big(id));
+    expect(waiter.recent('a')).toBeUndefined();
+    expect(waiter.recent('b')).toBeDefined();
+    expect(waiter.recent('d')).toBeDefined();
+    const huge = {
+      clientId: 'alice',
+      view: { ...big('e').view, token: 'x'.repeat(17 * 1024 * 1024) },
+    };
+    waiter.settled('e', huge);
+    expect(waiter.recent('e')).toBeUndefined();
+    expect(waiter.recent('d')).toBeDefined();
+  });
+
   it('remembers nothing for a settlement without a view (settled elsewhere)', () => {
     const waiter = new CompletionWaiter();
     waiter.settled('r1');
