@@ -48,6 +48,8 @@ export function registerKeyCommands(program: Command): void {
   keys
     .command('revoke <kid>')
     .description('revoke a key everywhere; rotates first if it is the active key')
+    // A kid is a base64url thumbprint and may begin with "-": take it as the argument it is.
+    .allowUnknownOption()
     // The same reasons as POST /revoke: they end up in OCSP answers and the revocation list.
     .addOption(
       new Option('--reason <reason>', 'revocation reason')

@@ -122,6 +122,8 @@ describe('signet CLI', () => {
   it('revoking a retired key keeps the active one; unknown kids and reasons are refused', async () => {
     const retired = await cli('keys', 'revoke', kid1, '--reason', 'superseded');
     const unknown = await cli('keys', 'revoke', 'no-such-kid');
+    // Kids are base64url: one in 64 begins with "-", which is still a kid, not an option.
+    const dashed = await cli('keys', 'revoke', '-no-such-kid', '--reason', 'superseded');
     const bogus = await cli('keys', 'revoke', kid3, '--reason', 'bogus');
     expect(retired.code, retired.stderr).toBe(0);
     expect(retired.stdout).toBe(`${kid3}\n`);
@@ -129,6 +131,8 @@ describe('signet CLI', () => {
     expect(unknown.code).not.toBe(0);
     expect(unknown.stdout).toBe('');
     expect(unknown.stderr).toMatch(/ERR_KEY_NOT_FOUND/);
+    expect(dashed.code).not.toBe(0);
+    expect(dashed.stderr).toMatch(/ERR_KEY_NOT_FOUND.*-no-such-kid/);
 
     // The same reasons as POST /revoke: anything else never reaches the store.
     expect(bogus.code).not.toBe(0);
