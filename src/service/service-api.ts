@@ -19,6 +19,7 @@ import type {
 } from './api.js';
 import type { AdminOperations } from './admin-operations.js';
 import type { ApiTokens } from './api-tokens.js';
+import { signedResponseOf } from '../signing/token-generator.js';
 import type { CompletionWaiter } from './completion-waiter.js';
 import type { SignetMetrics } from './metrics.js';
 import type { RequestProcessor } from './request-processor.js';
@@ -88,7 +89,11 @@ export class ServiceApi implements SignetApi {
       requestId: record.requestId,
       status: record.status,
       ...(record.token ? { token: record.token } : {}),
-      ...(record.signedResponse ? { signedResponse: record.signedResponse } : {}),
+      ...(record.signedResponse
+        ? { signedResponse: record.signedResponse }
+        : record.token
+          ? { signedResponse: signedResponseOf(record.token) }
+          : {}),
       ...(record.status === 'failed' && record.error ? { error: record.error } : {}),
     };
   }

@@ -68,3 +68,20 @@ export class TokenGenerator {
     return jws;
   }
 }
+
+/**
+ * The SignedResponse of a token, read back from it: the token carries all of
+ * it (data and CA locations in the claims, kid in the header, the signature),
+ * so the store keeps the token alone.
+ */
+export function signedResponseOf(token: string): SignedResponse {
+  const [encodedHeader, encodedClaims, signature] = token.split('.');
+  const header = JSON.parse(Buffer.from(encodedHeader ?? '', 'base64url').toString('utf8')) as {
+    kid: string;
+  };
+  const claims = JSON.parse(Buffer.from(encodedClaims ?? '', 'base64url').toString('utf8')) as {
+    data: unknown;
+    ca: CALocation[];
+  };
+  return { data: claims.data, signature: signature ?? '', kid: header.kid, caLocations: claims.ca };
+}

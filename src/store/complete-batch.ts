@@ -50,7 +50,8 @@ export async function completeBatch(
         .set({
           status: 'completed',
           token: result.token,
-          signed_response: JSON.stringify(result.signedResponse),
+          // Derived from the token when read (signedResponseOf): stored once, not twice.
+          signed_response: null,
           kid: result.kid,
           error: null,
           lease_owner: null,

@@ -82,8 +82,15 @@ describe('crash recovery', () => {
       const response = await fetch(`${signet.url}/status/${id}?wait=${Math.min(remaining, 30)}`, {
         headers,
       });
-      const body = (await response.json()) as { status: string; token?: string };
+      const body = (await response.json()) as {
+        status: string;
+        token?: string;
+        signedResponse?: { signature: string; kid: string; caLocations: unknown[] };
+      };
       expect(body.status).toBe('completed');
+      // Read from the store by a new process: the SignedResponse is the token's, read back.
+      expect(body.signedResponse?.signature).toBe(body.token?.split('.')[2]);
+      expect(body.signedResponse?.caLocations.length).toBeGreaterThan(0);
       tokens.set(id, body.token ?? '');
     }
     expect(tokens.size).toBe(REQUESTS);
