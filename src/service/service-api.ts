@@ -6,7 +6,7 @@ import type {
   KeyRepository,
   RequestQueue,
 } from '../domain/ports.js';
-import type { CAHealth, PublicJwk, RequestRecord } from '../domain/types.js';
+import type { CAHealth, PublicJwk, RequestRecord, RequestStatus } from '../domain/types.js';
 import type { KeyManager } from '../keys/key-manager.js';
 import type {
   AuthenticatedClient,
@@ -24,6 +24,7 @@ import type { CompletionWaiter } from './completion-waiter.js';
 import type { SignetMetrics } from './metrics.js';
 import type { RequestProcessor } from './request-processor.js';
 import type { RevocationList } from './revocation-list.js';
+import { ShortLivedMemo } from './short-lived-memo.js';
 
 export interface ServiceApiDeps {
   tokens: ApiTokens;
@@ -53,9 +54,19 @@ function settled(record: RequestRecord): boolean {
   return record.status === 'completed' || record.status === 'failed';
 }
 
+/**
+ * Counting requests by status reads the whole table (tens of ms at a million
+ * rows): health checks and scrapes that come close together share one count.
+ */
+export const QUEUE_COUNTS_REUSE_MS = 1000;
+
 /** The service as the HTTP layer and the CLI see it. */
 export class ServiceApi implements SignetApi {
-  constructor(private readonly deps: ServiceApiDeps) {}
+  readonly #counts: ShortLivedMemo<'all', Record<RequestStatus, number>>;
+
+  constructor(private readonly deps: ServiceApiDeps) {
+    this.#counts = new ShortLivedMemo(QUEUE_COUNTS_REUSE_MS, () => deps.queue.counts());
+  }
 
   authenticate(bearerToken: string): Promise<AuthenticatedClient | undefined> {
     return this.deps.tokens.authenticate(bearerToken);
@@ -116,7 +127,7 @@ export class ServiceApi implements SignetApi {
   async health(): Promise<HealthReport> {
     const [active, queue, cas] = await Promise.all([
       this.deps.keys.getActive(),
-      this.deps.queue.counts(),
+      this.#counts.get('all'),
       this.cas(),
     ]);
     const healthy = cas.filter((ca) => ca.healthy).length;
@@ -177,7 +188,7 @@ export class ServiceApi implements SignetApi {
 
   async metrics(): Promise<{ contentType: string; body: string }> {
     const { metrics } = this.deps;
-    for (const [status, n] of Object.entries(await this.deps.queue.counts()))
+    for (const [status, n] of Object.entries(await this.#counts.get('all')))
       metrics.queueDepth.set({ status }, n);
     for (const ca of this.deps.cas)
       metrics.caHealthy.set({ ca: ca.id }, this.deps.caHealth(ca.id).healthy ? 1 : 0);
