@@ -9,6 +9,7 @@ import type {
 } from '../domain/ports.js';
 import { SignetError } from '../domain/errors.js';
 import type { RequestRecord, RequestStatus, SignedResponse } from '../domain/types.js';
+import { claimDue } from './claim.js';
 import { type Completion, completeBatch } from './complete-batch.js';
 import { InsertBatcher } from './insert-batcher.js';
 import { newRequestId } from './request-id.js';
@@ -115,85 +116,9 @@ export class StoreRequestQueue implements RequestQueue {
     return { record: toRecord(row), created: false };
   }
 
-  /**
-   * Leases work in two statements, each walking one index in order and
-   * stopping at `limit` (one statement with an OR reads and sorts the whole
-   * queue, which costs milliseconds once it is deep): first requests whose
-   * lease expired (their worker died), then queued ones that are due.
-   */
-  async claim(owner: string, limit: number, leaseMs: number): Promise<ClaimedRequest[]> {
-    const now = this.clock.now().getTime();
-    // Expired leases are rare: a read finds out, where an UPDATE would take the write lock.
-    const anyExpired = await this.db
-      .selectFrom('requests')
-      .select('id')
-      .where('status', '=', 'processing')
-      .where('lease_expires_at', '<=', now)
-      .limit(1)
-      .executeTakeFirst();
-    const expired = anyExpired
-      ? await this.claimWhere(owner, limit, now + leaseMs, 'processing', now)
-      : [];
-    const queued =
-      expired.length < limit
-        ? await this.claimWhere(owner, limit - expired.length, now + leaseMs, 'queued', now)
-        : [];
-    return [...expired, ...queued].map((row) => ({
-      attempts: Number(row.attempts),
-      envelope: {
-        requestId: row.id,
-        clientId: row.client_id,
-        data: JSON.parse(row.data) as unknown,
-        processor: row.processor,
-        ...(row.callback_url ? { callbackUrl: row.callback_url } : {}),
-        receivedAt: new Date(Number(row.created_at)),
-      },
-    }));
-  }
-
-  private async claimWhere(
-    owner: string,
-    limit: number,
-    leaseUntil: number,
-    status: 'queued' | 'processing',
-    now: number,
-  ): Promise<RequestsTable[]> {
-    const column = status === 'queued' ? 'next_attempt_at' : 'lease_expires_at';
-    // A materialized CTE runs once. As `id IN (subquery)`, PostgreSQL may run the
-    // subquery again for every row it updates, and with SKIP LOCKED each run skips the
-    // rows this statement just updated and returns the next ones: more than `limit`.
-    const rows = await this.db
-      .with(
-        (cte) => cte('due').materialized(),
-        (db) => {
-          const due = db
-            .selectFrom('requests')
-            .select('id')
-            .where('status', '=', status)
-            .where(column, '<=', now)
-            .orderBy(column)
-            .limit(limit);
-          // Instances claiming at once take disjoint batches instead of queueing on the same rows.
-          return this.dialect.rowLocks ? due.forUpdate().skipLocked() : due;
-        },
-      )
-      .updateTable('requests')
-      .set({
-        status: 'processing',
-        lease_owner: owner,
-        lease_expires_at: leaseUntil,
-        attempts: sql<number>`attempts + 1`,
-        updated_at: now,
-      })
-      // Only the ids: repeating the conditions here makes SQLite walk every due row of the
-      // index to test it against the list. The rows cannot change between the two: SQLite runs
-      // the statement under its write lock, PostgreSQL holds the CTE's row locks.
-      .where('id', 'in', (eb) => eb.selectFrom('due').select('due.id'))
-      .returningAll()
-      .execute();
-    // RETURNING follows no order on PostgreSQL: the oldest first, as selected.
-    const order = status === 'queued' ? 'next_attempt_at' : 'created_at';
-    return rows.sort((a, b) => Number(a[order]) - Number(b[order]));
+  /** Leases up to `limit` due requests: see claimDue. */
+  claim(owner: string, limit: number, leaseMs: number): Promise<ClaimedRequest[]> {
+    return claimDue(this.db, this.dialect, owner, limit, leaseMs, this.clock.now().getTime());
   }
 
   /** One completion: a batch of one, with the same lease and key guarantees. */
