@@ -69,6 +69,8 @@ export class AsynchronousWorker {
   #reserved = 0;
   /** Work may be waiting in the queue: after a notification, a claim that filled every slot, or time passing. */
   #queueMayHaveWork = true;
+  /** A claim is under way: the slots it may fill are not free for the fast path. */
+  #claiming = false;
 
   /** Completions of the same moment share one transaction. */
   readonly #completions: CompletionBatcher;
@@ -111,10 +113,13 @@ export class AsynchronousWorker {
    * The fast path for a request this process is about to enqueue: a free slot
    * of this worker, for which the request is stored already leased to it and
    * then handed over with `adopt` (no claim, no round trip through the queue).
-   * Undefined when the worker is stopped or busy: enqueue it for any worker.
+   * Undefined when the worker is stopped or busy, or when queued work may be
+   * waiting (it comes first): enqueue it for any worker.
    */
   reserve(): Reservation | undefined {
-    if (!this.#running || this.#free() <= 0) return undefined;
+    if (!this.#running || this.#queueMayHaveWork || this.#claiming || this.#free() <= 0) {
+      return undefined;
+    }
     this.#reserved += 1;
     let open = true;
     const close = (): boolean => {
@@ -150,9 +155,11 @@ export class AsynchronousWorker {
       }
       this.#queueMayHaveWork = false;
       let claimed: ClaimedRequest[];
+      this.#claiming = true;
       try {
         claimed = await this.options.queue.claim(this.options.owner, limit, this.options.leaseMs);
       } catch (err) {
+        this.#claiming = false;
         this.#queueMayHaveWork = true;
         this.#claimFailures++;
         this.options.logger.error(
@@ -171,6 +178,7 @@ export class AsynchronousWorker {
       // A full batch: more may be waiting, claim again as soon as a slot is free.
       if (claimed.length === limit) this.#queueMayHaveWork = true;
       for (const item of claimed) this.track(this.process(item));
+      this.#claiming = false;
     }
   }
 

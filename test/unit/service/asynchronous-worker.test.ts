@@ -237,6 +237,7 @@ describe('AsynchronousWorker', () => {
         },
         { concurrency: 2 },
       );
+      await new Promise((resolve) => setTimeout(resolve, 50));
       const first = await handOver();
       const second = worker?.reserve();
       expect(first).toBeDefined();
@@ -253,9 +254,25 @@ describe('AsynchronousWorker', () => {
       expect(worker?.reserve()).toBeDefined();
     });
 
+    it('offers no slot while queued work waits: it comes first', async () => {
+      startWorker(async (envelope) => ok(envelope), { concurrency: 2 });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const free = worker?.reserve();
+      expect(free).toBeDefined();
+      free?.cancel();
+      // Queued (and notified) for any worker: a newcomer does not take its slot first.
+      const queued = await submit({ n: 'queued' });
+      expect(worker?.reserve()).toBeUndefined();
+      expect((await settled(queued)).status).toBe('completed');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(worker?.reserve()).toBeDefined();
+    });
+
     it('offers no slot once stopped; an adopted request left behind is delivered again', async () => {
       startWorker(async (envelope) => ok(envelope), { leaseMs: 100 });
+      await new Promise((resolve) => setTimeout(resolve, 50));
       const slot = worker?.reserve();
+      expect(slot).toBeDefined();
       await worker?.stop(50);
       expect(worker?.reserve()).toBeUndefined();
       const { record } = await store.requests.enqueue({
