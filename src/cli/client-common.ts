@@ -49,7 +49,7 @@ export function seconds(value: string | undefined, option: string): number | und
 }
 
 /** What `--json` prints for a verified token. */
-export function verifiedJson(result: VerifiedToken): Record<string, unknown> {
+function verifiedJson(result: VerifiedToken): Record<string, unknown> {
   return {
     valid: true,
     data: result.data,
@@ -65,11 +65,32 @@ export function verifiedJson(result: VerifiedToken): Record<string, unknown> {
 }
 
 /** One line `CODE: reason` on stderr (and the same as JSON on stdout with --json); the exit code. */
-export function reportFailure(err: unknown, json: boolean | undefined): number {
+function reportFailure(err: unknown, json: boolean | undefined): number {
   if (err instanceof CommanderError) throw err;
   const code = isSignetClientError(err) ? err.code : 'ERR_INTERNAL';
   const message = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ');
   if (json) process.stdout.write(`${JSON.stringify({ valid: false, code, message })}\n`);
   process.stderr.write(`${code}: ${message}\n`);
   return code === 'ERR_USAGE' ? EXIT.usage : EXIT.refused;
+}
+
+/**
+ * Runs a verification and prints the token's data (the whole result as JSON
+ * with --json); a refusal is reported and sets the exit code.
+ */
+export async function printVerified(
+  json: boolean | undefined,
+  setExit: (code: number) => void,
+  verify: () => Promise<VerifiedToken>,
+): Promise<void> {
+  try {
+    const result = await verify();
+    process.stdout.write(
+      json
+        ? `${JSON.stringify(verifiedJson(result), null, 2)}\n`
+        : `${JSON.stringify(result.data)}\n`,
+    );
+  } catch (err) {
+    setExit(reportFailure(err, json));
+  }
 }

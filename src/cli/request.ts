@@ -3,13 +3,7 @@ import { SignetClient, type StatusView } from '../client/client.js';
 import { SignetClientError } from '../client/errors.js';
 import { TrustStore } from '../client/trust.js';
 import { loadConfig } from '../config/loader.js';
-import {
-  readTrust,
-  reportFailure,
-  seconds,
-  usageErrorsExit2,
-  verifiedJson,
-} from './client-common.js';
+import { readTrust, printVerified, seconds, usageErrorsExit2 } from './client-common.js';
 
 interface RequestFlags {
   data: string;
@@ -37,18 +31,9 @@ export function registerRequestCommand(program: Command, setExit: (code: number)
     .option('--allow-origin <url...>', "origins that may be contacted besides the service's")
     .option('--timeout <seconds>', 'how long to wait for the response', '60')
     .option('--json', 'print the verification result as JSON');
-  usageErrorsExit2(command).action(async (flags: RequestFlags) => {
-    try {
-      const result = await request(flags);
-      process.stdout.write(
-        flags.json
-          ? `${JSON.stringify(verifiedJson(result), null, 2)}\n`
-          : `${JSON.stringify(result.data)}\n`,
-      );
-    } catch (err) {
-      setExit(reportFailure(err, flags.json));
-    }
-  });
+  usageErrorsExit2(command).action((flags: RequestFlags) =>
+    printVerified(flags.json, setExit, () => request(flags)),
+  );
 }
 
 async function request(flags: RequestFlags) {

@@ -3,14 +3,7 @@ import { decodeJws } from '../client/jws.js';
 import { SignetClientError } from '../client/errors.js';
 import type { RevocationMode } from '../client/revocation.js';
 import { verifyResponseToken, type VerifyOptions } from '../client/verify.js';
-import {
-  readText,
-  readTrust,
-  reportFailure,
-  seconds,
-  usageErrorsExit2,
-  verifiedJson,
-} from './client-common.js';
+import { readText, readTrust, printVerified, seconds, usageErrorsExit2 } from './client-common.js';
 
 interface VerifyFlags {
   trust: string[];
@@ -48,19 +41,12 @@ export function registerVerifyCommand(program: Command, setExit: (code: number) 
     .option('--max-age <seconds>', 'refuse tokens older than this')
     .option('--clock-tolerance <seconds>', 'accepted clock skew', '30')
     .option('--json', 'print the result as JSON');
-  usageErrorsExit2(command).action(async (token: string | undefined, flags: VerifyFlags) => {
-    try {
+  usageErrorsExit2(command).action((token: string | undefined, flags: VerifyFlags) =>
+    printVerified(flags.json, setExit, async () => {
       const text = token === undefined || token === '-' ? await readStdin() : token;
-      const result = await verifyResponseToken(text, await verifyOptions(text, flags));
-      process.stdout.write(
-        flags.json
-          ? `${JSON.stringify(verifiedJson(result), null, 2)}\n`
-          : `${JSON.stringify(result.data)}\n`,
-      );
-    } catch (err) {
-      setExit(reportFailure(err, flags.json));
-    }
-  });
+      return verifyResponseToken(text, await verifyOptions(text, flags));
+    }),
+  );
 }
 
 async function verifyOptions(token: string, flags: VerifyFlags): Promise<VerifyOptions> {
