@@ -65,6 +65,8 @@ export class KeyRotationService {
   readonly keyManager: KeyManager;
   readonly tokens: ApiTokens;
   readonly cas: CertificateAuthority[];
+  /** The CAs' circuit breakers, as validation and the probes see them. */
+  readonly health: CaHealthMonitor;
   readonly #parts: Components;
 
   private constructor(parts: Components) {
@@ -76,6 +78,7 @@ export class KeyRotationService {
       keyManager: this.keyManager,
       tokens: this.tokens,
       cas: this.cas,
+      health: this.health,
     } = parts);
   }
 
@@ -142,6 +145,7 @@ export class KeyRotationService {
       store,
       keyManager,
       caValidator,
+      health,
       signatureGenerator,
       processors,
       guard,

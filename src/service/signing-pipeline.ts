@@ -22,12 +22,11 @@ export interface SigningPipelineOptions {
 }
 
 /**
- * How long the signing key is reused. A key change (rotation, revocation:
- * here or, by notification, on another instance) drops it at once; this
+ * How long the signing key and its validation at the CAs are reused. A key
+ * change (rotation, revocation: here or, by notification, on another
+ * instance) or a CA turning unhealthy or healthy drops them at once; this
  * bounds a missed notification. A revoked key cannot complete a request
- * whatever is cached: the database refuses it. The key's validation at the
- * CAs is shared only by the requests that ask at the same moment, so that a
- * CA seen down is failed over (or waited for) from the next request on.
+ * whatever is cached: the database refuses it.
  */
 export const KEY_REUSE_MS = 250;
 
@@ -36,19 +35,19 @@ const MAX_COMPROMISE_ROTATIONS = 2;
 
 /** The workflow of the specification, steps 4 to 9, for one request. */
 export class SigningPipeline {
-  /** Requests signed close together share one key lookup; those at the same moment, one validation. */
+  /** Requests signed close together share one key lookup and one validation per key. */
   readonly #signingKey: ShortLivedMemo<'signing', LoadedKey>;
   readonly #validateKey: ShortLivedMemo<string, ValidatedCa[]>;
 
   constructor(private readonly options: SigningPipelineOptions) {
     const reuseMs = options.keyReuseMs ?? KEY_REUSE_MS;
     this.#signingKey = new ShortLivedMemo(reuseMs, () => options.keyManager.getKeyForSigning());
-    this.#validateKey = new ShortLivedMemo(0, (kid: string) =>
+    this.#validateKey = new ShortLivedMemo(reuseMs, (kid: string) =>
       options.caValidator.validateKey(kid),
     );
   }
 
-  /** A key changed (or was refused at completion): look the signing key up again. */
+  /** A key or a CA's health changed (or a key was refused at completion): look both up again. */
   forgetKeys(): void {
     this.#signingKey.clear();
     this.#validateKey.clear();

@@ -66,6 +66,21 @@ describe('Prefer: wait on POST /request', () => {
     expect(after).toBe(activeKid);
   });
 
+  it('holds a request at once when every CA turns unhealthy, although validations are reused', async () => {
+    expect((await submit({ prefer: 'wait=10' })).json<{ status: string }>().status).toBe(
+      'completed',
+    );
+    const breakers = ctx.service.cas.map((ca) => ctx.service.health.breaker(ca.id));
+    for (const breaker of breakers) breaker.trip(new Error('down for the test'));
+    // Sooner than KEY_REUSE_MS after a validation: the health change, not the expiry, counts.
+    const { requestId } = (await submit({})).json<{ requestId: string }>();
+    const client = { id: 'alice', role: 'client' as const };
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect((await ctx.service.api.status(client, requestId, 0)).status).toBe('queued');
+    for (const breaker of breakers) breaker.recordSuccess();
+    expect((await ctx.service.api.status(client, requestId, 15_000)).status).toBe('completed');
+  });
+
   it('caps the wait at server.maxWait and says so', async () => {
     const res = await submit({ prefer: 'wait=100000' });
     expect(res.statusCode).toBe(200);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { CaHealthMonitor } from '../../ca/ca-health.js';
 import type { CAValidator } from '../../ca/ca-validator.js';
 import type { SignetConfig } from '../../config/loader.js';
 import type { Clock, Processor } from '../../domain/ports.js';
@@ -30,6 +31,7 @@ export interface WorkerDeps {
   store: Store;
   keyManager: KeyManager;
   caValidator: CAValidator;
+  health: CaHealthMonitor;
   signatureGenerator: SignatureGenerator;
   processors: ReadonlyMap<string, Processor>;
   guard: OutboundGuard;
@@ -108,6 +110,8 @@ export function wireWorker(
   };
   // Any key change, made here or (notified) by another instance: the next signature looks again.
   store.keyChanges.subscribe(() => pipeline.forgetKeys());
+  // A CA turning unhealthy (or healthy again): the next request validates the key afresh.
+  deps.health.onChange(() => pipeline.forgetKeys());
   const worker = new AsynchronousWorker({
     queue: store.requests,
     notifier: store.notifier,
