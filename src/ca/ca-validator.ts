@@ -3,7 +3,7 @@ import { decodeProtectedHeader } from 'jose';
 import { SignetError } from '../domain/errors.js';
 import type { CertificateAuthority, CertificateRepository, Clock } from '../domain/ports.js';
 import { ALGORITHMS, type Algorithm, type IssuedCertificate } from '../domain/types.js';
-import { verifyCompact } from '../signing/one-shot-jws.js';
+import { inlineJwsCrypto, type JwsCrypto } from '../signing/jws-crypto.js';
 import type { CaHealthMonitor } from './ca-health.js';
 import { ValidatedChainCache } from './chain-cache.js';
 import type { CrlChecker } from './crl-client.js';
@@ -24,6 +24,8 @@ export interface CAValidatorOptions {
   ocspCache: OcspCache;
   /** CRL fallback when a certificate's OCSP responder cannot be reached. */
   crl?: CrlChecker;
+  /** Where signatures are checked: inline by default, or on signing threads. */
+  crypto?: JwsCrypto;
 }
 
 /** A CA that vouched for a key: its certificate chain is valid and OCSP says good. */
@@ -92,13 +94,17 @@ export class CAValidator {
       if (err instanceof SignetError) throw err;
       fail('the JWS is malformed', err);
     }
+    const end = jws.lastIndexOf('.');
+    const input = jws.slice(0, end);
+    const signature = jws.slice(end + 1);
+    const crypto = this.options.crypto ?? inlineJwsCrypto;
     for (const ca of validated) {
       if (kid !== ca.certificate.kid) {
         fail(`the JWS kid does not match the certificate from ${ca.caId}`);
       }
       let verified: boolean;
       try {
-        verified = verifyCompact(alg, jws, leafPublicKey(ca.leafPem));
+        verified = await crypto.verify(alg, input, signature, leafPublicKey(ca.leafPem));
       } catch (err) {
         fail(`the signature does not verify with the certificate from ${ca.caId}`, err);
       }

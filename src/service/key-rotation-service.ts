@@ -12,6 +12,7 @@ import { KeyManager } from '../keys/key-manager.js';
 import { KeyLifecycleScheduler } from '../keys/lifecycle-scheduler.js';
 import { scheduleFromConfig } from '../keys/schedule.js';
 import { loadMasterKey } from '../keys/master-key.js';
+import { jwsCryptoFor, type JwsCrypto } from '../signing/jws-crypto.js';
 import { SignatureGenerator } from '../signing/signature-generator.js';
 import { openStore, type Store } from '../store/index.js';
 import { ApiTokens } from './api-tokens.js';
@@ -56,6 +57,7 @@ interface Components {
   waiter: CompletionWaiter;
   logger: Logger;
   keyBackend: KeyBackend;
+  jwsCrypto: JwsCrypto;
 }
 
 export class KeyRotationService {
@@ -115,8 +117,10 @@ export class KeyRotationService {
       clock,
     });
     const metrics = new SignetMetrics();
+    const jwsCrypto = jwsCryptoFor();
     const { health, caValidator, certification, reconcilerFor } = wireCas(config, cas, {
       store,
+      crypto: jwsCrypto,
       clock,
       logger,
     });
@@ -139,7 +143,7 @@ export class KeyRotationService {
     });
     const reconciler = reconcilerFor((record) => keyManager.load(record));
     const processors = createProcessors(config, clock);
-    const signatureGenerator = new SignatureGenerator();
+    const signatureGenerator = new SignatureGenerator(jwsCrypto);
     const guard = new OutboundGuard(config.callbacks.allowedHosts);
     const { worker, waiter } = wireWorker(config, {
       store,
@@ -211,6 +215,7 @@ export class KeyRotationService {
     });
     return new KeyRotationService({
       keyBackend,
+      jwsCrypto,
       config,
       store,
       api,
@@ -251,18 +256,20 @@ export class KeyRotationService {
     await health.probeAll();
     await duties.start();
     keyCacheSync.start();
+    this.#parts.jwsCrypto.start();
     worker.start();
   }
 
   /** Stops the worker (finishing or releasing leased work) and closes the store. */
   async stop(): Promise<void> {
     const { waiter, worker, health, lifecycle, reconciler, store, keyBackend } = this.#parts;
-    const { duties, keyCacheSync } = this.#parts;
+    const { duties, keyCacheSync, jwsCrypto } = this.#parts;
     waiter.close();
     keyCacheSync.stop();
     await duties.stop();
     lifecycle.stop();
     await worker.stop();
+    await jwsCrypto.close();
     health.stop();
     await reconciler.stop();
     await keyBackend.close?.();

@@ -12,17 +12,17 @@ import {
   sign as cryptoSign,
   verify as cryptoVerify,
   type SignKeyObjectInput,
-  type VerifyKeyObjectInput,
 } from 'node:crypto';
 import type { Algorithm } from '../domain/types.js';
 
-interface Params {
+export interface JwsParams {
   digest: string | null;
   options: Omit<SignKeyObjectInput, 'key'>;
   inline: boolean;
 }
 
-const PARAMS: Record<Algorithm, Params> = {
+/** How each JWS alg maps onto crypto.sign (plain data: the signing threads receive a copy). */
+export const JWS_PARAMS: Readonly<Record<Algorithm, JwsParams>> = {
   EdDSA: { digest: null, options: {}, inline: true },
   ES256: { digest: 'sha256', options: { dsaEncoding: 'ieee-p1363' }, inline: true },
   ES384: { digest: 'sha384', options: { dsaEncoding: 'ieee-p1363' }, inline: true },
@@ -34,17 +34,16 @@ const PARAMS: Record<Algorithm, Params> = {
   RS256: { digest: 'sha256', options: {}, inline: false },
 };
 
-/** The compact serialization of `payload` under `header`, signed with `key` (RFC 7515 §7.1). */
-export async function signCompact(
-  alg: Algorithm,
-  header: Record<string, unknown>,
-  payload: Uint8Array,
-  key: KeyObject,
-): Promise<string> {
+/** The JWS signing input: base64url header, ".", base64url payload (RFC 7515 §7.1). */
+export function signingInputOf(header: Record<string, unknown>, payload: Uint8Array): string {
   // Buffer's base64url is RFC 7515's (RFC 4648 §5, no padding), in native code.
   const encodedHeader = Buffer.from(JSON.stringify(header)).toString('base64url');
-  const input = `${encodedHeader}.${Buffer.from(payload).toString('base64url')}`;
-  const { digest, options, inline } = PARAMS[alg];
+  return `${encodedHeader}.${Buffer.from(payload).toString('base64url')}`;
+}
+
+/** The base64url signature of a signing input. */
+export async function signInput(alg: Algorithm, input: string, key: KeyObject): Promise<string> {
+  const { digest, options, inline } = JWS_PARAMS[alg];
   const data = Buffer.from(input);
   const signature = inline
     ? cryptoSign(digest, data, { key, ...options })
@@ -53,19 +52,39 @@ export async function signCompact(
           err ? reject(err) : resolve(out),
         ),
       );
-  return `${input}.${signature.toString('base64url')}`;
+  return signature.toString('base64url');
+}
+
+/** Whether a base64url signature of a signing input verifies with `key` under `alg`. */
+export function verifyInput(
+  alg: Algorithm,
+  input: string,
+  signature: string,
+  key: KeyObject,
+): boolean {
+  const { digest, options } = JWS_PARAMS[alg];
+  return cryptoVerify(
+    digest,
+    Buffer.from(input),
+    { key, ...options },
+    Buffer.from(signature, 'base64url'),
+  );
+}
+
+/** The compact serialization of `payload` under `header`, signed with `key`. */
+export async function signCompact(
+  alg: Algorithm,
+  header: Record<string, unknown>,
+  payload: Uint8Array,
+  key: KeyObject,
+): Promise<string> {
+  const input = signingInputOf(header, payload);
+  return `${input}.${await signInput(alg, input, key)}`;
 }
 
 /** Whether the signature of a compact JWS verifies with `key` under `alg` (the header is not read). */
 export function verifyCompact(alg: Algorithm, jws: string, key: KeyObject): boolean {
   const end = jws.lastIndexOf('.');
   if (end < 0) return false;
-  const { digest, options } = PARAMS[alg];
-  const input: VerifyKeyObjectInput = { key, ...options };
-  return cryptoVerify(
-    digest,
-    Buffer.from(jws.slice(0, end)),
-    input,
-    Buffer.from(jws.slice(end + 1), 'base64url'),
-  );
+  return verifyInput(alg, jws.slice(0, end), jws.slice(end + 1), key);
 }

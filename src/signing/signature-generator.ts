@@ -1,7 +1,8 @@
 import { KeyObject, type webcrypto } from 'node:crypto';
 import { base64url, type JWSHeaderParameters } from 'jose';
 import type { LoadedKey } from '../domain/ports.js';
-import { signCompact } from './one-shot-jws.js';
+import { inlineJwsCrypto, type JwsCrypto } from './jws-crypto.js';
+import { signingInputOf } from './one-shot-jws.js';
 
 export interface Signature {
   /** The compact JWS: protected header, payload and signature. */
@@ -25,6 +26,9 @@ function keyObject(key: webcrypto.CryptoKey): KeyObject {
 
 /** Signs the response claims with the key that the KeyManager chose. */
 export class SignatureGenerator {
+  /** `crypto` computes software keys' signatures: inline, or on signing threads. */
+  constructor(private readonly crypto: JwsCrypto = inlineJwsCrypto) {}
+
   async sign(
     key: LoadedKey,
     header: JWSHeaderParameters,
@@ -32,15 +36,17 @@ export class SignatureGenerator {
   ): Promise<Signature> {
     const protectedHeader = { ...header, alg: key.record.algorithm, kid: key.record.kid };
     const payload = encoder.encode(JSON.stringify(claims));
-    const jws = key.sign
-      ? await signInPlace(key.sign.bind(key), protectedHeader, payload)
-      : await signCompact(
-          key.record.algorithm,
-          protectedHeader,
-          payload,
-          keyObject(key.privateKey),
-        );
-    return { jws, signature: jws.slice(jws.lastIndexOf('.') + 1) };
+    if (key.sign) {
+      const jws = await signInPlace(key.sign.bind(key), protectedHeader, payload);
+      return { jws, signature: jws.slice(jws.lastIndexOf('.') + 1) };
+    }
+    const input = signingInputOf(protectedHeader, payload);
+    const signature = await this.crypto.sign(
+      key.record.algorithm,
+      input,
+      keyObject(key.privateKey),
+    );
+    return { jws: `${input}.${signature}`, signature };
   }
 }
 

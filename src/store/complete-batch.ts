@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { CompletedResult, CompleteOutcome } from '../domain/ports.js';
 import type { Database } from './schema.js';
+import { StatementTemplate } from './statement-template.js';
 
 export interface Completion {
   requestId: string;
@@ -8,6 +9,36 @@ export interface Completion {
 }
 
 const USABLE = ['active', 'retired'];
+
+interface CompleteRow extends Record<string, unknown> {
+  id: string;
+  owner: string;
+  token: string;
+  kid: string;
+  now: number;
+}
+
+/** The statement that completes one request: built once per store (see StatementTemplate). */
+export function completeRowTemplate(): StatementTemplate<CompleteRow> {
+  return new StatementTemplate<CompleteRow>(['id', 'owner', 'token', 'kid', 'now'], (db, row) =>
+    db
+      .updateTable('requests')
+      .set({
+        status: 'completed',
+        token: row.token,
+        // Derived from the token when read (signedResponseOf): stored once, not twice.
+        signed_response: null,
+        kid: row.kid,
+        error: null,
+        lease_owner: null,
+        lease_expires_at: null,
+        updated_at: row.now,
+      })
+      .where('id', '=', row.id)
+      .where('status', '=', 'processing')
+      .where('lease_owner', '=', row.owner),
+  );
+}
 
 /**
  * Completes several leased requests in one transaction, with the guarantees
@@ -21,6 +52,7 @@ const USABLE = ['active', 'retired'];
  */
 export async function completeBatch(
   tx: Kysely<Database>,
+  completeRow: StatementTemplate<CompleteRow>,
   owner: string,
   now: number,
   items: readonly Completion[],
@@ -45,24 +77,14 @@ export async function completeBatch(
     let completed = 0;
     for (const index of indexes) {
       const { requestId, result } = items[index] as Completion;
-      const updated = await tx
-        .updateTable('requests')
-        .set({
-          status: 'completed',
-          token: result.token,
-          // Derived from the token when read (signedResponseOf): stored once, not twice.
-          signed_response: null,
-          kid: result.kid,
-          error: null,
-          lease_owner: null,
-          lease_expires_at: null,
-          updated_at: now,
-        })
-        .where('id', '=', requestId)
-        .where('status', '=', 'processing')
-        .where('lease_owner', '=', owner)
-        .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) === 1) {
+      const updated = await completeRow.run(tx, {
+        id: requestId,
+        owner,
+        token: result.token,
+        kid: result.kid,
+        now,
+      });
+      if (Number(updated.numAffectedRows) === 1) {
         outcomes[index] = 'completed';
         completed += 1;
       }

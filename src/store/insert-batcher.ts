@@ -1,5 +1,6 @@
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import type { Database, RequestsTable } from './schema.js';
+import { StatementTemplate } from './statement-template.js';
 
 interface Pending {
   row: RequestsTable;
@@ -21,6 +22,8 @@ const MAX_ROWS = 128;
 export class InsertBatcher {
   #pending: Pending[] = [];
   #scheduled = false;
+  /** One compiled INSERT per row count (and column list) seen. */
+  readonly #templates = new Map<string, StatementTemplate<Record<string, unknown>>>();
 
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -39,14 +42,40 @@ export class InsertBatcher {
     while (this.#pending.length > 0) {
       const batch = this.#pending.splice(0, MAX_ROWS);
       try {
-        await this.db
-          .insertInto('requests')
-          .values(batch.map((item) => item.row))
-          .execute();
+        await this.#write(batch.map((item) => item.row));
         for (const item of batch) item.resolve();
       } catch (err) {
         for (const item of batch) item.reject(err);
       }
     }
+  }
+
+  async #write(rows: RequestsTable[]): Promise<void> {
+    const columns = Object.keys(rows[0] ?? {}) as (keyof RequestsTable)[];
+    const count = rows.length;
+    const shape = `${count}:${columns.join(',')}`;
+    let template = this.#templates.get(shape);
+    if (!template) {
+      const keys = Array.from({ length: count }, (_, index) =>
+        columns.map((column) => `${index}:${column}`),
+      ).flat();
+      template = new StatementTemplate(keys, (db, values) =>
+        db
+          .insertInto('requests')
+          .values(
+            Array.from(
+              { length: count },
+              (_, index) =>
+                Object.fromEntries(
+                  columns.map((column) => [column, values[`${index}:${column}`]]),
+                ) as Insertable<RequestsTable>,
+            ),
+          ),
+      );
+      this.#templates.set(shape, template);
+    }
+    const values: unknown[] = [];
+    for (const row of rows) for (const column of columns) values.push(row[column]);
+    await template.runPositional(this.db, values);
   }
 }

@@ -10,7 +10,7 @@ import type {
 import { SignetError } from '../domain/errors.js';
 import type { RequestRecord, RequestStatus, SignedResponse } from '../domain/types.js';
 import { claimDue } from './claim.js';
-import { type Completion, completeBatch } from './complete-batch.js';
+import { type Completion, completeBatch, completeRowTemplate } from './complete-batch.js';
 import { InsertBatcher } from './insert-batcher.js';
 import { newRequestId } from './request-id.js';
 import { deleteSettledBefore } from './request-retention.js';
@@ -40,6 +40,7 @@ function toRecord(row: RequestsTable, data: unknown = JSON.parse(row.data)): Req
 /** The durable queue: requests live in the store and are leased by workers. */
 export class StoreRequestQueue implements RequestQueue {
   readonly #inserts: InsertBatcher;
+  readonly #completeRow = completeRowTemplate();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -140,7 +141,9 @@ export class StoreRequestQueue implements RequestQueue {
   async completeMany(owner: string, items: readonly Completion[]): Promise<CompleteOutcome[]> {
     if (items.length === 0) return [];
     const now = this.clock.now().getTime();
-    return this.db.transaction().execute((tx) => completeBatch(tx, owner, now, items));
+    return this.db
+      .transaction()
+      .execute((tx) => completeBatch(tx, this.#completeRow, owner, now, items));
   }
 
   async retry(requestId: string, owner: string, error: string, delayMs: number): Promise<boolean> {

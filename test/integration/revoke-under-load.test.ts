@@ -24,7 +24,9 @@ describe('revocation under concurrent load', () => {
       }
     };
     const load = submitBatch(600);
-    await new Promise((resolve) => setTimeout(resolve, 40));
+    // Revoke once the old key has signed something, while most of the load is still to come.
+    while (submitted.length === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    await api.status(client, submitted[0] ?? '', 10_000);
     const { activeKid } = await api.revoke({ id: 'admin', role: 'admin' }, old, 'keyCompromise');
     await load;
     for (const id of submitted) {

@@ -6,6 +6,7 @@ import { OcspCache } from '../../ca/ocsp-cache.js';
 import type { SignetConfig } from '../../config/loader.js';
 import type { CertificateAuthority, Clock, LoadedKey } from '../../domain/ports.js';
 import type { KeyRotationRecord } from '../../domain/types.js';
+import type { JwsCrypto } from '../../signing/jws-crypto.js';
 import type { Store } from '../../store/index.js';
 import { CaReconciler } from '../ca-reconciler.js';
 import { Certification } from '../certification.js';
@@ -22,9 +23,9 @@ export interface CaWiring {
 export function wireCas(
   config: SignetConfig,
   cas: CertificateAuthority[],
-  deps: { store: Store; clock: Clock; logger: Logger },
+  deps: { store: Store; clock: Clock; logger: Logger; crypto: JwsCrypto },
 ): CaWiring {
-  const { store, clock, logger } = deps;
+  const { store, clock, logger, crypto } = deps;
   // Half an interval open: the next periodic probe is always the trial, so recovery takes one interval.
   const health = new CaHealthMonitor({
     cas,
@@ -50,6 +51,7 @@ export function wireCas(
     clock,
     ocspCache: new OcspCache(clock),
     crl: new CrlChecker({ clock }),
+    crypto,
   });
   const isHealthy = (caId: string) => health.health(caId).healthy;
   const certification = new Certification(

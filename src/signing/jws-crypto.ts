@@ -1,0 +1,36 @@
+import type { KeyObject } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import type { Algorithm } from '../domain/types.js';
+import { signInput, verifyInput } from './one-shot-jws.js';
+import { SigningThreads } from './signing-threads.js';
+
+/** Where JWS signatures are computed and checked: inline, or on signing threads. */
+export interface JwsCrypto {
+  /** The base64url signature of a JWS signing input. */
+  sign(alg: Algorithm, input: string, key: KeyObject): Promise<string>;
+  /** Whether a base64url signature of a signing input verifies with `key`. */
+  verify(alg: Algorithm, input: string, signature: string, key: KeyObject): Promise<boolean>;
+  /** Gets ready to work at once (starts threads that would otherwise start on the first job). */
+  start(): void;
+  close(): Promise<void>;
+}
+
+export const inlineJwsCrypto: JwsCrypto = {
+  sign: signInput,
+  verify: (alg, input, signature, key) => Promise.resolve(verifyInput(alg, input, signature, key)),
+  start: () => undefined,
+  close: () => Promise.resolve(),
+};
+
+/** Most signing threads worth starting: the event loop keeps a core, and signing is short. */
+const MAX_SIGNING_THREADS = 4;
+
+/** One signing thread per core beyond the event loop's, none on a single core. */
+export function defaultSigningThreads(): number {
+  return Math.min(MAX_SIGNING_THREADS, Math.max(0, availableParallelism() - 1));
+}
+
+/** Signing threads when the machine has a core to spare for them, else inline. */
+export function jwsCryptoFor(threads = defaultSigningThreads()): JwsCrypto {
+  return threads > 0 ? new SigningThreads(threads) : inlineJwsCrypto;
+}

@@ -1,0 +1,91 @@
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { compactVerify } from 'jose';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SignetError } from '../../../src/domain/errors.js';
+import type { Algorithm } from '../../../src/domain/types.js';
+import { signingInputOf } from '../../../src/signing/one-shot-jws.js';
+import { type SigningThread, SigningThreads } from '../../../src/signing/signing-threads.js';
+
+const pairs: Record<Algorithm, () => { privateKey: KeyObject; publicKey: KeyObject }> = {
+  EdDSA: () => generateKeyPairSync('ed25519'),
+  ES256: () => generateKeyPairSync('ec', { namedCurve: 'P-256' }),
+  ES384: () => generateKeyPairSync('ec', { namedCurve: 'P-384' }),
+  PS256: () => generateKeyPairSync('rsa', { modulusLength: 2048 }),
+  RS256: () => generateKeyPairSync('rsa', { modulusLength: 2048 }),
+};
+const payload = new TextEncoder().encode(JSON.stringify({ jti: 'x', data: 'naïve 🍣' }));
+
+let pool: SigningThreads | undefined;
+afterEach(async () => {
+  await pool?.close();
+  pool = undefined;
+});
+
+describe.each(Object.keys(pairs) as Algorithm[])('signing threads with %s', (alg) => {
+  it('sign what jose verifies, and verify only the signature of that input and key', async () => {
+    pool = new SigningThreads(2);
+    const { privateKey, publicKey } = pairs[alg]();
+    const input = signingInputOf({ alg, kid: 'k' }, payload);
+    const signature = await pool.sign(alg, input, privateKey);
+    const verified = await compactVerify(`${input}.${signature}`, publicKey, { algorithms: [alg] });
+    expect(verified.payload).toEqual(payload);
+    expect(await pool.verify(alg, input, signature, publicKey)).toBe(true);
+    expect(await pool.verify(alg, `${input}x`, signature, publicKey)).toBe(false);
+    expect(await pool.verify(alg, input, signature, pairs[alg]().publicKey)).toBe(false);
+  });
+});
+
+describe('SigningThreads', () => {
+  it('answers every job of a burst with the right key, past the keys a thread keeps', async () => {
+    pool = new SigningThreads(1);
+    const keys = Array.from({ length: 40 }, () => generateKeyPairSync('ed25519'));
+    const jobs = Array.from({ length: 400 }, (_, i) => {
+      const pair = keys[i % keys.length] as (typeof keys)[number];
+      const input = signingInputOf({ alg: 'EdDSA', n: i }, payload);
+      return { pair, input, signature: pool?.sign('EdDSA', input, pair.privateKey) };
+    });
+    for (const job of jobs) {
+      const signature = (await job.signature) as string;
+      expect(await pool.verify('EdDSA', job.input, signature, job.pair.publicKey)).toBe(true);
+    }
+  });
+
+  it('fails the jobs of a thread that ends as retryable, and signs on its replacement', async () => {
+    const started: SigningThread[] = [];
+    pool = new SigningThreads(1, (thread) => started.push(thread));
+    const { privateKey, publicKey } = pairs.EdDSA();
+    const input = signingInputOf({ alg: 'EdDSA' }, payload);
+    await pool.sign('EdDSA', input, privateKey);
+    expect(started).toHaveLength(1);
+
+    const held = Array.from({ length: 50 }, () =>
+      pool?.sign('EdDSA', input, privateKey).then(
+        () => 'signed',
+        (err: unknown) => err,
+      ),
+    );
+    await started[0]?.terminate();
+    const outcomes = await Promise.all(held);
+    const failures = outcomes.filter((o) => o !== 'signed');
+    expect(failures.length).toBeGreaterThan(0);
+    for (const failure of failures) {
+      expect(failure).toBeInstanceOf(SignetError);
+      expect((failure as SignetError).code).toBe('ERR_UNAVAILABLE');
+      expect((failure as SignetError).retryable).toBe(true);
+    }
+
+    expect(started).toHaveLength(2);
+    const signature = await pool.sign('EdDSA', input, privateKey);
+    expect(await pool.verify('EdDSA', input, signature, publicKey)).toBe(true);
+  });
+
+  it('refuses work once closed', async () => {
+    pool = new SigningThreads(1);
+    const { privateKey } = pairs.EdDSA();
+    await pool.sign('EdDSA', 'a.b', privateKey);
+    await pool.close();
+    await expect(pool.sign('EdDSA', 'a.b', privateKey)).rejects.toMatchObject({
+      code: 'ERR_UNAVAILABLE',
+    });
+  });
+});
