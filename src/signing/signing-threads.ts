@@ -107,11 +107,16 @@ export class SigningThread {
     await this.#worker.terminate();
   }
 
-  /** The jobs of one event-loop turn go in one message, after any key they need. */
+  /** Queued jobs (up to CHUNK, or those of one event-loop turn) go in one message, after their keys. */
   #flush(): void {
     const jobs = this.#queued;
     this.#queued = [];
-    if (jobs.length === 0 || this.#stopped) return;
+    if (this.#stopped) {
+      this.#load -= jobs.length;
+      for (const job of jobs) job.reject(threadStopped());
+      return;
+    }
+    if (jobs.length === 0) return;
     const needed = new Set<number>();
     for (const job of jobs) {
       if (!needed.has(job.keyId) && !this.#keys.has(job.keyId)) {

@@ -79,6 +79,17 @@ describe('SigningThreads', () => {
     expect(await pool.verify('EdDSA', input, signature, publicKey)).toBe(true);
   });
 
+  it('fails, rather than forgets, the jobs still queued when it closes', async () => {
+    pool = new SigningThreads(1);
+    const { privateKey } = pairs.EdDSA();
+    await pool.sign('EdDSA', 'a.b', privateKey);
+    const queued = [pool.sign('EdDSA', 'a.b', privateKey), pool.sign('EdDSA', 'c.d', privateKey)];
+    await pool.close();
+    for (const job of queued) {
+      await expect(job).rejects.toMatchObject({ code: 'ERR_UNAVAILABLE' });
+    }
+  });
+
   it('refuses work once closed', async () => {
     pool = new SigningThreads(1);
     const { privateKey } = pairs.EdDSA();
