@@ -1,3 +1,4 @@
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { join } from 'node:path';
 import type { Clock } from '../../src/domain/ports.js';
 import { openStore, type Store, type StoreLocation } from '../../src/store/index.js';
@@ -89,4 +90,30 @@ const postgres: StoreBackend = {
 /** SQLite always; PostgreSQL when it answers (and always in CI, where it must). */
 export async function storeBackends(): Promise<StoreBackend[]> {
   return (await postgresAvailable()) ? [sqlite, postgres] : [sqlite];
+}
+
+/**
+ * The hooks of a describe block run on one backend: the fixture set up once,
+ * a fresh store before each test (then `prepare`), every store closed after it.
+ */
+export function storePerTest(
+  backend: StoreBackend,
+  clock: Clock,
+  prepare: (store: Store) => Promise<void> = async () => undefined,
+): { store(): Store; fixture(): StoreFixture } {
+  let fixture: StoreFixture | undefined;
+  let store: Store | undefined;
+  beforeAll(async () => {
+    fixture = await backend.setup();
+  });
+  afterAll(async () => fixture?.teardown());
+  beforeEach(async () => {
+    store = await (fixture as StoreFixture).fresh(clock);
+    await prepare(store);
+  });
+  afterEach(async () => fixture?.closeAll());
+  return {
+    store: () => store as Store,
+    fixture: () => fixture as StoreFixture,
+  };
 }

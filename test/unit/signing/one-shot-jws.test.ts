@@ -1,16 +1,10 @@
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { CompactSign, compactVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import type { Algorithm } from '../../../src/domain/types.js';
 import { signCompact, verifyCompact } from '../../../src/signing/one-shot-jws.js';
+import { keyPairs } from '../../support/key-pairs.js';
 
-const pairs: Record<Algorithm, () => { privateKey: KeyObject; publicKey: KeyObject }> = {
-  EdDSA: () => generateKeyPairSync('ed25519'),
-  ES256: () => generateKeyPairSync('ec', { namedCurve: 'P-256' }),
-  ES384: () => generateKeyPairSync('ec', { namedCurve: 'P-384' }),
-  PS256: () => generateKeyPairSync('rsa', { modulusLength: 2048 }),
-  RS256: () => generateKeyPairSync('rsa', { modulusLength: 2048 }),
-};
+const pairs = keyPairs;
 const payload = new TextEncoder().encode(JSON.stringify({ jti: 'x', data: 'naïve 🍣' }));
 
 describe.each(Object.keys(pairs) as Algorithm[])('one-shot JWS with %s', (alg) => {

@@ -1,18 +1,12 @@
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { compactVerify } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SignetError } from '../../../src/domain/errors.js';
 import type { Algorithm } from '../../../src/domain/types.js';
 import { signingInputOf } from '../../../src/signing/one-shot-jws.js';
 import { type SigningThread, SigningThreads } from '../../../src/signing/signing-threads.js';
+import { keyPairs } from '../../support/key-pairs.js';
 
-const pairs: Record<Algorithm, () => { privateKey: KeyObject; publicKey: KeyObject }> = {
-  EdDSA: () => generateKeyPairSync('ed25519'),
-  ES256: () => generateKeyPairSync('ec', { namedCurve: 'P-256' }),
-  ES384: () => generateKeyPairSync('ec', { namedCurve: 'P-384' }),
-  PS256: () => generateKeyPairSync('rsa', { modulusLength: 2048 }),
-  RS256: () => generateKeyPairSync('rsa', { modulusLength: 2048 }),
-};
+const pairs = keyPairs;
 const payload = new TextEncoder().encode(JSON.stringify({ jti: 'x', data: 'naïve 🍣' }));
 
 let pool: SigningThreads | undefined;
@@ -38,7 +32,7 @@ describe.each(Object.keys(pairs) as Algorithm[])('signing threads with %s', (alg
 describe('SigningThreads', () => {
   it('answers every job of a burst with the right key, past the keys a thread keeps', async () => {
     pool = new SigningThreads(1);
-    const keys = Array.from({ length: 40 }, () => generateKeyPairSync('ed25519'));
+    const keys = Array.from({ length: 40 }, () => keyPairs.EdDSA());
     const jobs = Array.from({ length: 400 }, (_, i) => {
       const pair = keys[i % keys.length] as (typeof keys)[number];
       const input = signingInputOf({ alg: 'EdDSA', n: i }, payload);

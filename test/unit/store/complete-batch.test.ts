@@ -1,8 +1,8 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { keyRecord as key } from '../../support/records.js';
 import type { Store } from '../../../src/store/index.js';
 import { ManualClock } from '../../support/clock.js';
-import { type StoreFixture, storeBackends } from '../../support/store-backends.js';
+import { storeBackends, storePerTest } from '../../support/store-backends.js';
 
 const result = (kid: string, n: number) => ({
   token: `t.${n}.${kid}`,
@@ -11,20 +11,15 @@ const result = (kid: string, n: number) => ({
 });
 
 describe.each(await storeBackends())('completeMany on $name', (backend) => {
-  let fixture: StoreFixture;
-  let store: Store;
   const clock = new ManualClock();
-
-  beforeAll(async () => {
-    fixture = await backend.setup();
+  const fresh = storePerTest(backend, clock, async (s) => {
+    await s.keys.insert(key('good', 'active'));
+    await s.keys.insert(key('gone', 'revoked'));
   });
-  afterAll(async () => fixture.teardown());
-  beforeEach(async () => {
-    store = await fixture.fresh(clock);
-    await store.keys.insert(key('good', 'active'));
-    await store.keys.insert(key('gone', 'revoked'));
+  let store: Store;
+  beforeEach(() => {
+    store = fresh.store();
   });
-  afterEach(async () => fixture.closeAll());
 
   async function leased(n: number, owner = 'w1'): Promise<string[]> {
     for (let i = 0; i < n; i++) {

@@ -1,8 +1,8 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../../src/store/index.js';
 import { keyRecord as key } from '../../support/records.js';
 import { ManualClock } from '../../support/clock.js';
-import { type StoreFixture, storeBackends } from '../../support/store-backends.js';
+import { storeBackends, storePerTest } from '../../support/store-backends.js';
 
 const result = (kid: string) => ({
   token: 'a.b.c',
@@ -11,19 +11,14 @@ const result = (kid: string) => ({
 });
 
 describe.each(await storeBackends())('StoreRequestQueue on $name', (backend) => {
-  let fixture: StoreFixture;
-  let store: Store;
   const clock = new ManualClock();
-
-  beforeAll(async () => {
-    fixture = await backend.setup();
+  const fresh = storePerTest(backend, clock, async (s) => {
+    await s.keys.insert(key('k1', 'active'));
   });
-  afterAll(async () => fixture.teardown());
-  beforeEach(async () => {
-    store = await fixture.fresh(clock);
-    await store.keys.insert(key('k1', 'active'));
+  let store: Store;
+  beforeEach(() => {
+    store = fresh.store();
   });
-  afterEach(async () => fixture.closeAll());
 
   const submit = (extra: { idempotencyKey?: string; fingerprint?: string } = {}) =>
     store.requests.enqueue({

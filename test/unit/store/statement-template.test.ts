@@ -1,22 +1,10 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Store } from '../../../src/store/index.js';
+import { describe, expect, it } from 'vitest';
 import { StatementTemplate } from '../../../src/store/statement-template.js';
 import { ManualClock } from '../../support/clock.js';
-import { type StoreFixture, storeBackends } from '../../support/store-backends.js';
+import { storeBackends, storePerTest } from '../../support/store-backends.js';
 
 describe.each(await storeBackends())('StatementTemplate on $name', (backend) => {
-  let fixture: StoreFixture;
-  let store: Store;
-  const clock = new ManualClock();
-
-  beforeAll(async () => {
-    fixture = await backend.setup();
-  });
-  afterAll(async () => fixture.teardown());
-  beforeEach(async () => {
-    store = await fixture.fresh(clock);
-  });
-  afterEach(async () => fixture.closeAll());
+  const fresh = storePerTest(backend, new ManualClock());
 
   const setError = () =>
     new StatementTemplate<{ id: string; error: string }>(['id', 'error'], (db, row) =>
@@ -30,7 +18,7 @@ describe.each(await storeBackends())('StatementTemplate on $name', (backend) => 
   it('runs the compiled statement again with each call’s values, constants kept', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const { record } = await store.requests.enqueue({
+      const { record } = await fresh.store().requests.enqueue({
         clientId: 'c',
         data: { i },
         processor: 'notarize',
@@ -39,12 +27,16 @@ describe.each(await storeBackends())('StatementTemplate on $name', (backend) => 
       ids.push(record.requestId);
     }
     const template = setError();
-    const first = await template.run(store.db, { id: ids[0] ?? '', error: 'one' });
-    const second = await template.run(store.db, { id: ids[2] ?? '', error: 'two' });
-    const again = await template.run(store.db, { id: ids[0] ?? '', error: 'three' });
+    const first = await template.run(fresh.store().db, { id: ids[0] ?? '', error: 'one' });
+    const second = await template.run(fresh.store().db, { id: ids[2] ?? '', error: 'two' });
+    const again = await template.run(fresh.store().db, { id: ids[0] ?? '', error: 'three' });
     expect([first, second, again].map((r) => Number(r.numAffectedRows))).toEqual([1, 1, 0]);
 
-    const rows = await store.db.selectFrom('requests').select(['id', 'status', 'error']).execute();
+    const rows = await fresh
+      .store()
+      .db.selectFrom('requests')
+      .select(['id', 'status', 'error'])
+      .execute();
     const byId = new Map(rows.map((row) => [row.id, row]));
     expect([0, 1, 2].map((i) => byId.get(ids[i] ?? ''))).toEqual([
       { id: ids[0], status: 'failed', error: 'one' },
@@ -58,7 +50,7 @@ describe.each(await storeBackends())('StatementTemplate on $name', (backend) => 
       ['id', 'error'],
       (db, row) => db.updateTable('requests').set({ error: 'fixed' }).where('id', '=', row.id),
     );
-    await expect(template.run(store.db, { id: 'x', error: 'y' })).rejects.toThrow(
+    await expect(template.run(fresh.store().db, { id: 'x', error: 'y' })).rejects.toThrow(
       /no parameter for error/,
     );
   });
