@@ -144,7 +144,7 @@ export const configSchema = z.strictObject({
       backoff: duration.prefault('PT1S'),
       maxBackoff: duration.prefault('PT5M'),
       batchSize: z.number().int().min(1).max(1000).default(32),
-      concurrency: z.number().int().min(1).max(1024).default(128),
+      concurrency: z.number().int().min(1).max(4096).default(1024),
       /** Completed and failed requests are deleted this long after they were submitted. */
       retainCompleted: duration.prefault('P30D'),
     })
