@@ -24,21 +24,41 @@ import { sqliteDialect } from './store-dialect.js';
  * is locked" when another process (e.g. the CLI beside the server) wrote in between.
  */
 class ImmediateSqliteDriver extends SqliteDriver {
+  constructor(
+    config: SqliteDialectConfig,
+    private readonly inTransaction: () => boolean,
+  ) {
+    super(config);
+  }
+
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+
+  /**
+   * After some errors (a full disk, an I/O error) SQLite has already rolled
+   * the transaction back; a ROLLBACK would then fail with "no transaction is
+   * active" and that error, not the one that ended the transaction (retryable,
+   * a 503), would reach the caller.
+   */
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    if (this.inTransaction()) await super.rollbackTransaction(connection);
   }
 }
 
 class ImmediateSqliteDialect extends SqliteDialect {
   readonly #config: SqliteDialectConfig;
 
-  constructor(config: SqliteDialectConfig) {
+  constructor(
+    config: SqliteDialectConfig,
+    private readonly inTransaction: () => boolean,
+  ) {
     super(config);
     this.#config = config;
   }
 
   override createDriver(): Driver {
-    return new ImmediateSqliteDriver(this.#config);
+    return new ImmediateSqliteDriver(this.#config, this.inTransaction);
   }
 }
 
@@ -52,7 +72,10 @@ export function openSqliteBackend(path: string): StoreBackend {
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
   const db = new Kysely<Database>({
-    dialect: new ImmediateSqliteDialect({ database: preparedSqlite(database) }),
+    dialect: new ImmediateSqliteDialect(
+      { database: preparedSqlite(database) },
+      () => database.inTransaction,
+    ),
   });
   const keyChanges = new InProcessKeyChanges();
   return {
