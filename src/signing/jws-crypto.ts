@@ -26,7 +26,7 @@ export const inlineJwsCrypto: JwsCrypto = {
 const MAX_SIGNING_THREADS = 4;
 
 /** One signing thread per core beyond the event loop's, none on a single core. */
-export function defaultSigningThreads(): number {
+function defaultSigningThreads(): number {
   return Math.min(MAX_SIGNING_THREADS, Math.max(0, availableParallelism() - 1));
 }
 

@@ -1,5 +1,5 @@
 import { KeyObject, type webcrypto } from 'node:crypto';
-import { base64url, type JWSHeaderParameters } from 'jose';
+import type { JWSHeaderParameters } from 'jose';
 import type { LoadedKey } from '../domain/ports.js';
 import { inlineJwsCrypto, type JwsCrypto } from './jws-crypto.js';
 import { signingInputOf } from './one-shot-jws.js';
@@ -36,30 +36,11 @@ export class SignatureGenerator {
   ): Promise<Signature> {
     const protectedHeader = { ...header, alg: key.record.algorithm, kid: key.record.kid };
     const payload = encoder.encode(JSON.stringify(claims));
-    if (key.sign) {
-      const jws = await signInPlace(key.sign.bind(key), protectedHeader, payload);
-      return { jws, signature: jws.slice(jws.lastIndexOf('.') + 1) };
-    }
     const input = signingInputOf(protectedHeader, payload);
-    const signature = await this.crypto.sign(
-      key.record.algorithm,
-      input,
-      keyObject(key.privateKey),
-    );
+    // A key in a PKCS#11 token signs in place: jose and node:crypto cannot drive it.
+    const signature = key.sign
+      ? Buffer.from(await key.sign(encoder.encode(input))).toString('base64url')
+      : await this.crypto.sign(key.record.algorithm, input, keyObject(key.privateKey));
     return { jws: `${input}.${signature}`, signature };
   }
-}
-
-/**
- * RFC 7515 compact serialization around a signer that jose cannot drive (a key
- * in a PKCS#11 token: jose only signs with keys of the global WebCrypto).
- */
-async function signInPlace(
-  sign: (signingInput: Uint8Array) => Promise<Uint8Array>,
-  header: JWSHeaderParameters,
-  payload: Uint8Array,
-): Promise<string> {
-  const signingInput = `${base64url.encode(JSON.stringify(header))}.${base64url.encode(payload)}`;
-  const signature = await sign(encoder.encode(signingInput));
-  return `${signingInput}.${base64url.encode(signature)}`;
 }

@@ -1,10 +1,10 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { KeyChange } from '../../../src/domain/ports.js';
 import { keyRecord as key } from '../../support/records.js';
 import { verifyAuditChain } from '../../../src/store/audit-verify.js';
 import type { Store } from '../../../src/store/index.js';
 import { ManualClock } from '../../support/clock.js';
-import { type StoreFixture, storeBackends } from '../../support/store-backends.js';
+import { storeBackends, storePerTest } from '../../support/store-backends.js';
 
 const until = async (check: () => boolean, ms = 3000): Promise<void> => {
   const deadline = Date.now() + ms;
@@ -16,20 +16,14 @@ const until = async (check: () => boolean, ms = 3000): Promise<void> => {
 
 /** The same contract on SQLite and on PostgreSQL; `other` is a second instance (see `another`). */
 describe.each(await storeBackends())('store contract on $name', (backend) => {
-  let fixture: StoreFixture;
+  const clock = new ManualClock();
+  const fresh = storePerTest(backend, clock);
   let store: Store;
   let other: Store;
-  const clock = new ManualClock();
-
-  beforeAll(async () => {
-    fixture = await backend.setup();
-  });
-  afterAll(async () => fixture.teardown());
   beforeEach(async () => {
-    store = await fixture.fresh(clock);
-    other = await fixture.another(clock);
+    store = fresh.store();
+    other = await fresh.fixture().another(clock);
   });
-  afterEach(async () => fixture.closeAll());
 
   const swap = (s: Store, expected: string | undefined, next: string) =>
     s.keys.swapActive({
