@@ -1,9 +1,15 @@
 import type { Kysely } from 'kysely';
 import type { ApiClient, ClientRepository } from '../domain/ports.js';
 import type { Role } from '../domain/types.js';
-import type { Database } from './schema.js';
+import type { ClientsTable, Database } from './schema.js';
+import { StatementTemplate } from './statement-template.js';
 
 export class StoreClientRepository implements ClientRepository {
+  /** Every request looks its token up: compiled once (see StatementTemplate). */
+  readonly #byTokenId = new StatementTemplate<{ tokenId: string }>(['tokenId'], (db, values) =>
+    db.selectFrom('clients').selectAll().where('token_id', '=', values.tokenId),
+  );
+
   constructor(private readonly db: Kysely<Database>) {}
 
   async upsert(client: {
@@ -33,11 +39,8 @@ export class StoreClientRepository implements ClientRepository {
   }
 
   async findByTokenId(tokenId: string): Promise<(ApiClient & { secretHash: string }) | undefined> {
-    const row = await this.db
-      .selectFrom('clients')
-      .selectAll()
-      .where('token_id', '=', tokenId)
-      .executeTakeFirst();
+    const { rows } = await this.#byTokenId.runPositional(this.db, [tokenId]);
+    const row = rows[0] as ClientsTable | undefined;
     return row
       ? {
           id: row.id,

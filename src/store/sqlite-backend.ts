@@ -15,6 +15,7 @@ import { InProcessKeyChanges } from './in-process-key-changes.js';
 import { InProcessNotifier } from './in-process-notifier.js';
 import type { StoreBackend } from './store-backend.js';
 import type { Database } from './schema.js';
+import { backgroundCheckpoints } from './sqlite-checkpointer.js';
 import { preparedSqlite } from './sqlite-statements.js';
 import { sqliteDialect } from './store-dialect.js';
 
@@ -77,6 +78,7 @@ export function openSqliteBackend(path: string): StoreBackend {
       () => database.inTransaction,
     ),
   });
+  const checkpointer = path === ':memory:' ? undefined : backgroundCheckpoints(database, path);
   const keyChanges = new InProcessKeyChanges();
   return {
     db,
@@ -85,6 +87,9 @@ export function openSqliteBackend(path: string): StoreBackend {
     keyChanges,
     leader: new AlwaysLeader(),
     listening: () => true,
-    close: () => db.destroy(),
+    close: async () => {
+      await checkpointer?.stop();
+      await db.destroy();
+    },
   };
 }
