@@ -7,6 +7,21 @@ import { startSignet, type SignetProcess } from '../test/support/signet-process.
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
+/**
+ * The Node flags `npm start` gives the service (package.json), so that the
+ * bench measures Signet as it is started; the baseline gets them too.
+ */
+export function startFlags(): string[] {
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
+  const flags = /\bnode((?: --[\w-]+(?:=\S+)?)*) bin\/signet\.js serve/.exec(
+    manifest.scripts.start,
+  );
+  if (!flags) throw new Error('package.json: the start script does not run bin/signet.js serve');
+  return (flags[1] ?? '').trim().split(' ').filter(Boolean);
+}
+
 export interface BaselineProcess {
   url: string;
   pid: number;
@@ -16,11 +31,15 @@ export interface BaselineProcess {
 
 export async function startBaseline(): Promise<BaselineProcess> {
   const token = 'bench-baseline';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/baseline-server.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: '0', BENCH_BASELINE_TOKEN: token },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...startFlags(), '--import', 'tsx', 'bench/baseline-server.ts'],
+    {
+      cwd: ROOT,
+      env: { ...process.env, PORT: '0', BENCH_BASELINE_TOKEN: token },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
@@ -42,7 +61,7 @@ export async function startBaseline(): Promise<BaselineProcess> {
   };
 }
 
-/** `signet serve` on a fresh data dir: embedded SQLite, Ed25519, logs at warn, no rate limit in the way. */
+/** `signet serve` with the flags of `npm start`, on a fresh data dir: embedded SQLite, Ed25519, logs at warn, no rate limit in the way. */
 export async function startBenchSignet(
   dataDir: string,
   extraConfig = '',
@@ -57,7 +76,7 @@ export async function startBenchSignet(
   return startSignet({
     dataDir,
     env: { SIGNET_CONFIG: configPath, SIGNET_LOG_LEVEL: 'warn', ...env },
-    nodeArgs,
+    nodeArgs: [...startFlags(), ...nodeArgs],
   });
 }
 
