@@ -60,4 +60,36 @@ describe('CompletionWaiter', () => {
     waiter.settled('r1');
     expect(waiter.recent('r1')).toBeUndefined();
   });
+
+  it('wakes every wait of the settled request, and only those; close ends the rest', async () => {
+    const waiter = new CompletionWaiter();
+    const first = waiter.wait('r1', 5_000);
+    const second = waiter.wait('r1', 5_000);
+    let otherDone = false;
+    const other = waiter.wait('r2', 5_000).then((settled) => {
+      otherDone = true;
+      return settled;
+    });
+    waiter.settled('r1', view('r1'));
+    expect(await first).toEqual(view('r1'));
+    expect(await second).toEqual(view('r1'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(otherDone).toBe(false);
+
+    waiter.close();
+    expect(await other).toBeUndefined();
+    expect(waiter.closed).toBe(true);
+    expect(await waiter.wait('r3', 5_000)).toBeUndefined();
+  });
+
+  it('ends a wait at its deadline, and a later settlement still reaches new waits', async () => {
+    vi.useFakeTimers();
+    const waiter = new CompletionWaiter();
+    const early = waiter.wait('r1', 1_000);
+    vi.advanceTimersByTime(1_000);
+    expect(await early).toBeUndefined();
+    const late = waiter.wait('r1', 1_000);
+    waiter.settled('r1', view('r1'));
+    expect(await late).toEqual(view('r1'));
+  });
 });
