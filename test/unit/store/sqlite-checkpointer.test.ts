@@ -39,27 +39,33 @@ describe('background checkpoints of the SQLite writer', () => {
   const dir = tempDir();
   afterAll(() => dir.remove());
 
-  it('copies committed pages into the database file while the writer does not checkpoint', async () => {
-    const path = join(dir.path, 'copied.db');
+  /** A WAL database with checkpoints on the thread, closed after `run`. */
+  async function withCheckpoints(
+    name: string,
+    run: (database: BetterSqlite3.Database, path: string) => Promise<void>,
+  ): Promise<void> {
+    const path = join(dir.path, name);
     const database = openWal(path);
     const checkpointer = backgroundCheckpoints(database, path);
     try {
+      await run(database, path);
+    } finally {
+      await checkpointer.stop();
+      database.close();
+    }
+  }
+
+  it('copies committed pages into the database file while the writer does not checkpoint', () =>
+    withCheckpoints('copied.db', async (database, path) => {
       expect(database.pragma('wal_autocheckpoint', { simple: true })).toBe(WRITER_CHECKPOINT_PAGES);
       const before = size(path);
       // Far below the writer's own threshold: only the thread can have copied these pages.
       write(database, 600);
       expect(await until(() => size(path) >= before + 550 * PAGE)).toBe(true);
-    } finally {
-      await checkpointer.stop();
-      database.close();
-    }
-  });
+    }));
 
-  it('keeps the WAL bounded under writes that never pause', async () => {
-    const path = join(dir.path, 'bounded.db');
-    const database = openWal(path);
-    const checkpointer = backgroundCheckpoints(database, path);
-    try {
+  it('keeps the WAL bounded under writes that never pause', () =>
+    withCheckpoints('bounded.db', async (database, path) => {
       let largest = 0;
       for (let round = 0; round < 12; round++) {
         write(database, 1000);
@@ -69,11 +75,7 @@ describe('background checkpoints of the SQLite writer', () => {
       expect(largest).toBeLessThan((WRITER_CHECKPOINT_PAGES + 1500) * PAGE);
       const rows = database.prepare('select count(*) as n from filler').get() as { n: number };
       expect(rows.n).toBe(12_000);
-    } finally {
-      await checkpointer.stop();
-      database.close();
-    }
-  });
+    }));
 
   it('gives the checkpoints back to the writer when the thread dies', async () => {
     const path = join(dir.path, 'fallback.db');
