@@ -9,7 +9,7 @@ export interface LoadFigures {
   p99Ms: number;
   operations: number;
   errors: number;
-  /** CPU time the server used per token, warm-up included (robust to a busy machine). */
+  /** CPU time the server used per token produced while measured (robust to a busy machine). */
   serverCpuMsPerToken: number;
   firstError?: string;
 }

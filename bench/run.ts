@@ -6,26 +6,28 @@
  */
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../test/support/temp.js';
-import { closedLoop } from './closed-loop.js';
 import { KeepAliveClient } from './http-client.js';
 import { microBenchmarks } from './micro.js';
-import { cpuSeconds, startBaseline, startBenchSignet } from './processes.js';
-import { loadFigures, machine, printTable, round, type Target, writeResults } from './report.js';
-import { runSoak } from './soak.js';
+import { startBaseline, startBenchSignet } from './processes.js';
 import {
-  baselineSign,
-  signetBatch,
-  signetPreferWait,
-  signetSubmitAndPoll,
-  type Operation,
-} from './workloads.js';
+  type LoadFigures,
+  machine,
+  printTable,
+  round,
+  type Target,
+  writeResults,
+} from './report.js';
+import { runSoak } from './soak.js';
+import { measureInTurns, type Workload } from './turns.js';
+import { baselineSign, signetBatch, signetPreferWait, signetSubmitAndPoll } from './workloads.js';
 
 const env = (name: string, fallback: number): number => {
   const value = Number(process.env[name]);
   return Number.isFinite(value) && value > 0 ? value : fallback;
 };
 const settings = {
-  durationS: env('BENCH_DURATION', 10),
+  durationS: env('BENCH_DURATION', 16),
+  rounds: env('BENCH_ROUNDS', 2),
   warmupS: env('BENCH_WARMUP', 2),
   concurrency: env('BENCH_CONCURRENCY', 16),
   microDurationS: env('BENCH_MICRO_DURATION', 3),
@@ -34,29 +36,6 @@ const settings = {
 };
 const RESULTS = fileURLToPath(new URL('results/latest.json', import.meta.url));
 const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
-
-async function measure(
-  name: string,
-  server: { url: string; pid: number },
-  make: (c: KeepAliveClient) => Operation,
-) {
-  log(
-    `${name}: ${settings.concurrency} loops, ${settings.durationS} s (+${settings.warmupS} s warm-up)`,
-  );
-  const client = new KeepAliveClient(server.url, settings.concurrency);
-  try {
-    const cpuBefore = cpuSeconds(server.pid);
-    const result = await closedLoop({
-      concurrency: settings.concurrency,
-      durationMs: settings.durationS * 1000,
-      warmupMs: settings.warmupS * 1000,
-      operation: make(client),
-    });
-    return loadFigures(result, cpuSeconds(server.pid) - cpuBefore);
-  } finally {
-    client.close();
-  }
-}
 
 async function supported(
   baseUrl: string,
@@ -93,22 +72,13 @@ async function main(): Promise<void> {
   const signet = await startBenchSignet(dir.path);
   const signetServer = { url: signet.url, pid: signet.child.pid ?? 0 };
   try {
-    const base = await measure('baseline', baseline, (c) => baselineSign(c, baseline.token));
-    const poll = await measure('signet submit+poll', signetServer, (c) =>
-      signetSubmitAndPoll(c, signet.adminToken),
-    );
-    const probe = await supported(
+    const preferProbe = await supported(
       signet.url,
       signet.adminToken,
       '/request',
       { prefer: 'wait=5' },
       '{"data":1}',
     );
-    const prefer = probe.applied
-      ? await measure('signet Prefer: wait', signetServer, (c) =>
-          signetPreferWait(c, signet.adminToken),
-        )
-      : undefined;
     const batchProbe = await supported(
       signet.url,
       signet.adminToken,
@@ -116,12 +86,32 @@ async function main(): Promise<void> {
       {},
       '{"items":[{"data":1}]}',
     );
-    const batch =
-      batchProbe.status < 300
-        ? await measure(`signet batch of ${settings.batchSize}`, signetServer, (c) =>
-            signetBatch(c, signet.adminToken, settings.batchSize),
-          )
-        : undefined;
+    const workloads: Workload[] = [
+      { name: 'baseline', server: baseline, make: (c) => baselineSign(c, baseline.token) },
+      {
+        name: 'signet submit+poll',
+        server: signetServer,
+        make: (c) => signetSubmitAndPoll(c, signet.adminToken),
+      },
+    ];
+    if (preferProbe.applied) {
+      workloads.push({
+        name: 'signet Prefer: wait',
+        server: signetServer,
+        make: (c) => signetPreferWait(c, signet.adminToken),
+      });
+    }
+    if (batchProbe.status < 300) {
+      workloads.push({
+        name: `signet batch of ${settings.batchSize}`,
+        server: signetServer,
+        make: (c) => signetBatch(c, signet.adminToken, settings.batchSize),
+      });
+    }
+    const figures = await measureInTurns(workloads, settings, log);
+    const [base, poll] = figures as [LoadFigures, LoadFigures];
+    const prefer = preferProbe.applied ? figures[2] : undefined;
+    const batch = batchProbe.status < 300 ? figures[workloads.length - 1] : undefined;
 
     const sample = JSON.parse(
       (await supported(signet.url, signet.adminToken, '/request', {}, '{"data":{"sample":true}}'))
