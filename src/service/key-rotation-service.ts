@@ -257,6 +257,7 @@ export class KeyRotationService {
     await duties.start();
     keyCacheSync.start();
     this.#parts.jwsCrypto.start();
+    store.startBackgroundWork();
     worker.start();
   }
 

@@ -32,6 +32,8 @@ export interface Store {
   leader: LeaderLock;
   /** Whether notifications from other instances are being received. */
   listening(): boolean;
+  /** What a long-running process needs beside its connections (see StoreBackend). */
+  startBackgroundWork(): void;
   close(): Promise<void>;
 }
 
@@ -61,6 +63,7 @@ export async function openStore(
     keyChanges: backend.keyChanges,
     leader: backend.leader,
     listening: backend.listening,
+    startBackgroundWork: () => backend.startBackgroundWork?.(),
     close: backend.close,
   };
 }

@@ -15,7 +15,7 @@ import { InProcessKeyChanges } from './in-process-key-changes.js';
 import { InProcessNotifier } from './in-process-notifier.js';
 import type { StoreBackend } from './store-backend.js';
 import type { Database } from './schema.js';
-import { backgroundCheckpoints } from './sqlite-checkpointer.js';
+import { backgroundCheckpoints, type SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { preparedSqlite } from './sqlite-statements.js';
 import { sqliteDialect } from './store-dialect.js';
 
@@ -78,7 +78,7 @@ export function openSqliteBackend(path: string): StoreBackend {
       () => database.inTransaction,
     ),
   });
-  const checkpointer = path === ':memory:' ? undefined : backgroundCheckpoints(database, path);
+  let checkpointer: SqliteCheckpointer | undefined;
   const keyChanges = new InProcessKeyChanges();
   return {
     db,
@@ -87,6 +87,10 @@ export function openSqliteBackend(path: string): StoreBackend {
     keyChanges,
     leader: new AlwaysLeader(),
     listening: () => true,
+    startBackgroundWork: () => {
+      if (path !== ':memory:' && database.open)
+        checkpointer ??= backgroundCheckpoints(database, path);
+    },
     close: async () => {
       await checkpointer?.stop();
       await db.destroy();

@@ -12,5 +12,11 @@ export interface StoreBackend {
   leader: LeaderLock;
   /** Whether change notifications are being received (always true in-process). */
   listening(): boolean;
+  /**
+   * Starts what a long-running process needs beside its connections (SQLite:
+   * checkpoints on a thread); a command that only reads or writes once does
+   * without. Stopped by `close`.
+   */
+  startBackgroundWork?(): void;
   close(): Promise<void>;
 }

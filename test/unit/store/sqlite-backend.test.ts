@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteBackend } from '../../../src/store/sqlite-backend.js';
+import { WRITER_CHECKPOINT_PAGES } from '../../../src/store/sqlite-checkpointer.js';
 import { tempDir } from '../../support/temp.js';
 
 describe('the SQLite backend', () => {
@@ -36,6 +37,21 @@ describe('the SQLite backend', () => {
       });
       const rows = await sql<{ n: number }>`select count(*) as n from filler`.execute(backend.db);
       expect(rows.rows[0]?.n).toBe(1);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('checkpoints on a thread once started (a long-running process), not before', async () => {
+    const backend = openSqliteBackend(join(dir.path, 'started.db'));
+    const autocheckpoint = async (): Promise<unknown> =>
+      (await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(backend.db))
+        .rows[0]?.wal_autocheckpoint;
+    try {
+      expect(await autocheckpoint()).toBe(1000);
+      backend.startBackgroundWork?.();
+      backend.startBackgroundWork?.();
+      expect(await autocheckpoint()).toBe(WRITER_CHECKPOINT_PAGES);
     } finally {
       await backend.close();
     }
