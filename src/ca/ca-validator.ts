@@ -4,6 +4,7 @@ import { SignetError } from '../domain/errors.js';
 import type { CertificateAuthority, CertificateRepository, Clock } from '../domain/ports.js';
 import { ALGORITHMS, type Algorithm, type IssuedCertificate } from '../domain/types.js';
 import { inlineJwsCrypto, type JwsCrypto } from '../signing/jws-crypto.js';
+import { splitCompact } from '../signing/one-shot-jws.js';
 import type { CaHealthMonitor } from './ca-health.js';
 import { ValidatedChainCache } from './chain-cache.js';
 import type { CrlChecker } from './crl-client.js';
@@ -94,9 +95,9 @@ export class CAValidator {
       if (err instanceof SignetError) throw err;
       fail('the JWS is malformed', err);
     }
-    const end = jws.lastIndexOf('.');
-    const input = jws.slice(0, end);
-    const signature = jws.slice(end + 1);
+    const parts = splitCompact(jws);
+    if (!parts) fail('the JWS is malformed');
+    const { input, signature } = parts;
     const crypto = this.options.crypto ?? inlineJwsCrypto;
     for (const ca of validated) {
       if (kid !== ca.certificate.kid) {

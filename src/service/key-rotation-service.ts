@@ -249,14 +249,15 @@ export class KeyRotationService {
    * reconciliation) while this instance leads.
    */
   async start(): Promise<void> {
-    const { keyManager, health, duties, keyCacheSync, worker, logger, store } = this.#parts;
+    const { keyManager, health, duties, keyCacheSync, worker, logger, store, jwsCrypto } =
+      this.#parts;
     await store.leader.start();
     const key = await keyManager.getKeyForSigning();
     logger.info({ kid: key.record.kid, leader: store.leader.isLeader() }, 'signing key ready');
     await health.probeAll();
     await duties.start();
     keyCacheSync.start();
-    this.#parts.jwsCrypto.start();
+    jwsCrypto.start();
     store.startBackgroundWork();
     worker.start();
   }

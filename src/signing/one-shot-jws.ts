@@ -82,9 +82,14 @@ export async function signCompact(
   return `${input}.${await signInput(alg, input, key)}`;
 }
 
+/** A compact JWS as its signing input and its base64url signature; undefined without a signature part. */
+export function splitCompact(jws: string): { input: string; signature: string } | undefined {
+  const end = jws.lastIndexOf('.');
+  return end < 0 ? undefined : { input: jws.slice(0, end), signature: jws.slice(end + 1) };
+}
+
 /** Whether the signature of a compact JWS verifies with `key` under `alg` (the header is not read). */
 export function verifyCompact(alg: Algorithm, jws: string, key: KeyObject): boolean {
-  const end = jws.lastIndexOf('.');
-  if (end < 0) return false;
-  return verifyInput(alg, jws.slice(0, end), jws.slice(end + 1), key);
+  const parts = splitCompact(jws);
+  return parts ? verifyInput(alg, parts.input, parts.signature, key) : false;
 }

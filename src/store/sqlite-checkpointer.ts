@@ -42,7 +42,7 @@ export const WRITER_CHECKPOINT_PAGES = 4096;
 const SQLITE_DEFAULT_CHECKPOINT_PAGES = 1000;
 const INTERVAL_MS = 50;
 
-export interface CheckpointerEvents {
+interface CheckpointerEvents {
   /** The thread failed or exited early (said once); the writer's automatic checkpoint still bounds the WAL. */
   onError(message: string): void;
 }
@@ -53,7 +53,7 @@ export class SqliteCheckpointer {
   #stopping = false;
   #failed = false;
 
-  constructor(path: string, events: CheckpointerEvents, intervalMs = INTERVAL_MS) {
+  constructor(path: string, events: CheckpointerEvents) {
     const fail = (message: string): void => {
       if (this.#failed || this.#stopping) return;
       this.#failed = true;
@@ -62,7 +62,7 @@ export class SqliteCheckpointer {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
     this.#worker = new Worker(THREAD_SOURCE, {
       eval: true,
-      workerData: { path, driver, intervalMs },
+      workerData: { path, driver, intervalMs: INTERVAL_MS },
     });
     this.#worker.unref();
     this.#worker.on('message', (message: { error?: string }) => {
