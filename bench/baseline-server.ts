@@ -1,10 +1,13 @@
 /**
  * The baseline of `npm run bench`: what a minimal synchronous signer does on
- * this machine. Fastify + jose, the same key type as Signet (Ed25519), and a
- * token of the same shape, signed while the client waits: no queue, no store,
- * no CA. Prints `listening <url>` on stdout once ready.
+ * this machine. Fastify + jose, the same key type as Signet (Ed25519), signed
+ * while the client waits: no queue, no store, no CA. Its answer has the shape
+ * of Signet's (the same protected header and claims, and the signed response
+ * beside the token), so that both do the same work for what they return.
+ * Prints `listening <url>` on stdout once ready.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import canonicalize from 'canonicalize';
 import Fastify from 'fastify';
 import { CompactSign, generateKeyPair } from 'jose';
 
@@ -14,6 +17,11 @@ const encoder = new TextEncoder();
 
 const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
 const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+const kid = 'baseline-key';
+/** Set once the port is known: the header and CA locations name this server, as Signet's do. */
+let url = '';
+let caLocations: { id: string; x5u: string; ocsp: string }[] = [];
+let header: { alg: string } & Record<string, string> = { alg: 'EdDSA' };
 
 app.post<{ Body: { data?: unknown } }>('/request', async (request, reply) => {
   if (request.headers.authorization !== BEARER) return reply.code(401).send({ code: 'ERR_AUTH' });
@@ -23,23 +31,47 @@ app.post<{ Body: { data?: unknown } }>('/request', async (request, reply) => {
   }
   const requestId = randomUUID();
   const now = Math.floor(Date.now() / 1000);
-  const digest = createHash('sha256').update(JSON.stringify(body.data)).digest('base64url');
+  const digest = createHash('sha256')
+    .update(canonicalize(body.data) ?? 'null')
+    .digest('base64url');
+  const data = {
+    request: body.data,
+    digest: { alg: 'SHA-256', jcs: true, value: digest },
+    notarizedAt: new Date().toISOString(),
+  };
   const claims = {
-    iss: 'http://127.0.0.1',
+    iss: url,
     sub: 'bench',
     jti: requestId,
     iat: now,
     nbf: now,
-    data: { request: body.data, digest, notarizedAt: new Date().toISOString() },
+    data,
     req: digest,
+    ca: caLocations,
+    key: { kid, status: 'active', revocations: `${url}/revocations` },
   };
   const token = await new CompactSign(encoder.encode(JSON.stringify(claims)))
-    .setProtectedHeader({ alg: 'EdDSA', kid: 'baseline', typ: 'signet-response+jwt' })
+    .setProtectedHeader(header)
     .sign(privateKey);
-  return { requestId, status: 'completed', token };
+  const signature = token.slice(token.lastIndexOf('.') + 1);
+  return {
+    requestId,
+    status: 'completed',
+    token,
+    signedResponse: { data, signature, kid, caLocations },
+  };
 });
 
-const url = await app.listen({ host: '127.0.0.1', port });
+url = await app.listen({ host: '127.0.0.1', port });
+const x5u = `${url}/certs/${kid}/baseline.pem`;
+caLocations = [{ id: 'baseline', x5u, ocsp: `${url}/ocsp/baseline` }];
+header = {
+  alg: 'EdDSA',
+  kid,
+  typ: 'signet-response+jwt',
+  x5u,
+  'x5t#S256': createHash('sha256').update(kid).digest('base64url'),
+};
 process.stdout.write(`listening ${url}\n`);
 const stop = (): void => void app.close().then(() => process.exit(0));
 process.once('SIGTERM', stop);
