@@ -1,4 +1,5 @@
 import { SignetError } from '../domain/errors.js';
+import { readCapped } from '../shared/read-capped.js';
 
 export interface CaHttpRequest {
   method: 'GET' | 'POST';
@@ -45,7 +46,11 @@ export async function caHttp(url: string, request: CaHttpRequest): Promise<CaHtt
       await response.body?.cancel();
       throw unavailable(url, `answer larger than ${request.maxBytes} bytes`);
     }
-    const body = await readCapped(response, request.maxBytes, url);
+    const body = new Uint8Array(
+      await readCapped(response, request.maxBytes, () =>
+        unavailable(url, `answer larger than ${request.maxBytes} bytes`),
+      ),
+    );
     return {
       status: response.status,
       contentType: response.headers.get('content-type') ?? '',
@@ -89,24 +94,6 @@ function checkedUrl(url: string): URL {
     throw new SignetError('ERR_CA_UNAVAILABLE', 'CA URLs may not carry credentials');
   }
   return parsed;
-}
-
-async function readCapped(response: Response, maxBytes: number, url: string): Promise<Uint8Array> {
-  if (!response.body) return new Uint8Array();
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw unavailable(url, `answer larger than ${maxBytes} bytes`);
-    }
-    chunks.push(value);
-  }
-  return new Uint8Array(Buffer.concat(chunks));
 }
 
 function describe(err: Error): string {

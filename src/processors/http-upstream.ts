@@ -1,6 +1,7 @@
 import { SignetError, isSignetError } from '../domain/errors.js';
 import type { Processor } from '../domain/ports.js';
 import type { RequestEnvelope } from '../domain/types.js';
+import { readCapped } from '../shared/read-capped.js';
 
 const MAX_RESPONSE_BYTES = 1024 * 1024;
 
@@ -8,24 +9,6 @@ export interface HttpProcessorOptions {
   /** The upstream URL comes from the config, never from a request. */
   url: string;
   timeoutMs: number;
-}
-
-async function readCapped(response: Response): Promise<string> {
-  const reader = response.body?.getReader();
-  if (!reader) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_RESPONSE_BYTES) {
-      await reader.cancel().catch(() => undefined);
-      throw new SignetError('ERR_PROCESSOR_FAILED', 'upstream answer exceeds 1 MiB');
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Drops a body that will not be read, so that the connection is released. */
@@ -75,7 +58,12 @@ export class HttpUpstreamProcessor implements Processor {
     }
     let text: string;
     try {
-      text = await readCapped(response);
+      const body = await readCapped(
+        response,
+        MAX_RESPONSE_BYTES,
+        () => new SignetError('ERR_PROCESSOR_FAILED', 'upstream answer exceeds 1 MiB'),
+      );
+      text = body.toString('utf8');
     } catch (err) {
       if (isSignetError(err)) throw err;
       // Timed out or cut off in the middle of the answer: transient.
