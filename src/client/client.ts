@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import canonicalize from 'canonicalize';
-import type { RequestStatus, SignedResponse } from '../domain/types.js';
+import type { RequestStatus, StatusView } from '../domain/types.js';
 import { refuse, SignetClientError } from './errors.js';
 import type { FetchFunction } from './fetcher.js';
 import { callWithRetry, DEFAULT_RETRY, httpError, type RetryPolicy } from './http.js';
@@ -33,13 +33,7 @@ export interface Submitted {
   statusUrl: string;
 }
 
-export interface StatusView {
-  requestId: string;
-  status: RequestStatus;
-  token?: string;
-  signedResponse?: SignedResponse;
-  error?: string;
-}
+export type { StatusView } from '../domain/types.js';
 
 export interface WaitOptions {
   /** Milliseconds to wait for completion in all (default 60 s). */

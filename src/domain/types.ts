@@ -45,6 +45,15 @@ export interface SignedResponse {
   caLocations: CALocation[];
 }
 
+/** A request as `GET /status` answers it (and `POST /request` with `Prefer: wait` once settled). */
+export interface StatusView {
+  requestId: string;
+  status: RequestStatus;
+  token?: string;
+  signedResponse?: SignedResponse;
+  error?: string;
+}
+
 /**
  * KeyRotationRecord: a key with its lifecycle. The private half is only an
  * opaque reference (an encrypted blob for software keys, a handle for PKCS#11).

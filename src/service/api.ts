@@ -8,7 +8,7 @@ import type {
   RequestRecord,
   RequestStatus,
   Role,
-  SignedResponse,
+  StatusView,
 } from '../domain/types.js';
 
 export interface AuthenticatedClient {
@@ -22,13 +22,7 @@ export interface SubmitBody {
   callbackUrl?: string;
 }
 
-export interface StatusView {
-  requestId: string;
-  status: RequestStatus;
-  token?: string;
-  signedResponse?: SignedResponse;
-  error?: string;
-}
+export type { StatusView } from '../domain/types.js';
 
 export interface CaView {
   id: string;
