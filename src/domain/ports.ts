@@ -121,6 +121,17 @@ export interface LeaderLock {
 
 // ---------------------------------------------------------------- keys
 
+/** A change of active key: see KeyRepository.swapActive. */
+export interface SwapActive {
+  expectedActiveKid: string | undefined;
+  newKid: string;
+  outcome: 'retired' | 'revoked';
+  reason?: string;
+  at: Date;
+  /** When the newly active key is due to be replaced. */
+  nextRotationAt?: Date;
+}
+
 export interface KeyRepository {
   insert(record: KeyRotationRecord): Promise<void>;
   get(kid: string): Promise<KeyRotationRecord | undefined>;
@@ -131,15 +142,7 @@ export interface KeyRepository {
    * is active when it is undefined), retire or revoke it and make `newKid` active.
    * Returns false when another rotation won (compare-and-set).
    */
-  swapActive(args: {
-    expectedActiveKid: string | undefined;
-    newKid: string;
-    outcome: 'retired' | 'revoked';
-    reason?: string;
-    at: Date;
-    /** When the newly active key is due to be replaced. */
-    nextRotationAt?: Date;
-  }): Promise<boolean>;
+  swapActive(args: SwapActive): Promise<boolean>;
   /** Erases the private key reference of a retired key past retention. Returns false if not retired. */
   destroy(kid: string, at: Date): Promise<boolean>;
   /** Revokes a key (even the active one, leaving none active). Returns false if it was already revoked. */

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
-import type { KeyChange, KeyRepository } from '../domain/ports.js';
+import type { KeyChange, KeyRepository, SwapActive } from '../domain/ports.js';
 import type { Algorithm, KeyRotationRecord, KeyStatus, PublicJwk } from '../domain/types.js';
 import type { Database, KeysTable } from './schema.js';
 import type { StoreDialect } from './store-dialect.js';
@@ -85,14 +85,7 @@ export class StoreKeyRepository implements KeyRepository {
     return (await query.execute()).map(toRecord);
   }
 
-  async swapActive(args: {
-    expectedActiveKid: string | undefined;
-    newKid: string;
-    outcome: 'retired' | 'revoked';
-    reason?: string;
-    at: Date;
-    nextRotationAt?: Date;
-  }): Promise<boolean> {
+  async swapActive(args: SwapActive): Promise<boolean> {
     const at = args.at.getTime();
     const changes: KeyChange[] = [];
     try {
