@@ -11,17 +11,34 @@ export interface LoadFigures {
   errors: number;
   /** CPU time the server used per token produced while measured (robust to a busy machine). */
   serverCpuMsPerToken: number;
+  /** The part of it on the server's main thread, its event loop. */
+  eventLoopCpuMsPerToken: number;
+  /** CPU time the load generator (the bench process) used per token. */
+  clientCpuMsPerToken: number;
+  /** Cores in use while measured: server and load generator together. */
+  coresInUse: number;
   firstError?: string;
 }
 
-export function loadFigures(result: LoopResult, serverCpuSeconds: number): LoadFigures {
+/** CPU seconds used over a workload's slices. */
+export interface CpuUse {
+  server: number;
+  eventLoop: number;
+  client: number;
+}
+
+export function loadFigures(result: LoopResult, cpu: CpuUse): LoadFigures {
+  const perToken = (seconds: number) => round((seconds * 1000) / Math.max(1, result.allItems), 3);
   return {
     tokensPerSec: round(result.items / result.seconds),
     p50Ms: round(quantile(result.latencies, 0.5)),
     p99Ms: round(quantile(result.latencies, 0.99)),
     operations: result.ok,
     errors: result.errors,
-    serverCpuMsPerToken: round((serverCpuSeconds * 1000) / Math.max(1, result.allItems), 3),
+    serverCpuMsPerToken: perToken(cpu.server),
+    eventLoopCpuMsPerToken: perToken(cpu.eventLoop),
+    clientCpuMsPerToken: perToken(cpu.client),
+    coresInUse: round((cpu.server + cpu.client) / Math.max(1e-9, result.seconds)),
     ...(result.firstError ? { firstError: result.firstError } : {}),
   };
 }

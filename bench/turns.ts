@@ -6,8 +6,8 @@
  */
 import { closedLoop, type LoopResult } from './closed-loop.js';
 import { KeepAliveClient } from './http-client.js';
-import { cpuSeconds } from './processes.js';
-import { loadFigures, type LoadFigures } from './report.js';
+import { cpuSeconds, mainThreadCpuSeconds } from './processes.js';
+import { type CpuUse, loadFigures, type LoadFigures } from './report.js';
 import type { Operation } from './workloads.js';
 
 export interface Workload {
@@ -49,10 +49,11 @@ export async function measureInTurns(
   const clients = workloads.map((w) => new KeepAliveClient(w.server.url, settings.concurrency));
   const operations = workloads.map((w, i) => w.make(clients[i] as KeepAliveClient));
   const results = workloads.map(() => EMPTY);
-  const cpu = workloads.map(() => 0);
+  const cpu: CpuUse[] = workloads.map(() => ({ server: 0, eventLoop: 0, client: 0 }));
   const slice = async (i: number, durationMs: number, warmupMs: number): Promise<void> => {
-    const workload = workloads[i] as Workload;
-    const before = cpuSeconds(workload.server.pid);
+    const { pid } = (workloads[i] as Workload).server;
+    const before = { server: cpuSeconds(pid), eventLoop: mainThreadCpuSeconds(pid) };
+    const client = process.cpuUsage();
     const result = await closedLoop({
       concurrency: settings.concurrency,
       durationMs,
@@ -61,7 +62,12 @@ export async function measureInTurns(
     });
     if (durationMs === 0) return;
     results[i] = merge(results[i] as LoopResult, result);
-    cpu[i] = (cpu[i] ?? 0) + cpuSeconds(workload.server.pid) - before;
+    const used = cpu[i] as CpuUse;
+    const { user, system } = process.cpuUsage(client);
+    used.server += cpuSeconds(pid) - before.server;
+    used.eventLoop += mainThreadCpuSeconds(pid) - before.eventLoop;
+    // The load generator is this process: during a slice it runs that workload's loops only.
+    used.client += (user + system) / 1e6;
   };
   try {
     for (const [i, w] of workloads.entries()) {
@@ -78,5 +84,5 @@ export async function measureInTurns(
   } finally {
     for (const client of clients) client.close();
   }
-  return results.map((result, i) => loadFigures(result, cpu[i] ?? 0));
+  return results.map((result, i) => loadFigures(result, cpu[i] as CpuUse));
 }
