@@ -34,7 +34,8 @@ const settings = {
   microInFlight: env('BENCH_MICRO_IN_FLIGHT', 8),
   batchSize: env('BENCH_BATCH', 50),
 };
-const RESULTS = fileURLToPath(new URL('results/latest.json', import.meta.url));
+const RESULTS =
+  process.env.BENCH_RESULTS ?? fileURLToPath(new URL('results/latest.json', import.meta.url));
 const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
 
 async function supported(

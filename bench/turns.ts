@@ -64,8 +64,9 @@ export async function measureInTurns(
     results[i] = merge(results[i] as LoopResult, result);
     const used = cpu[i] as CpuUse;
     const { user, system } = process.cpuUsage(client);
-    used.server += cpuSeconds(pid) - before.server;
+    // The main thread is read inside the process's reading, so its share never exceeds the whole.
     used.eventLoop += mainThreadCpuSeconds(pid) - before.eventLoop;
+    used.server += cpuSeconds(pid) - before.server;
     // The load generator is this process: during a slice it runs that workload's loops only.
     used.client += (user + system) / 1e6;
   };

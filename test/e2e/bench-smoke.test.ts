@@ -1,0 +1,86 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../support/temp.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** `npm run bench`, as short as it goes: its figures mean nothing, its output must be whole. */
+function runBench(resultsPath: string): Promise<{ code: number | null; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts'], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        BENCH_RESULTS: resultsPath,
+        BENCH_DURATION: '1',
+        BENCH_ROUNDS: '1',
+        BENCH_WARMUP: '0.3',
+        BENCH_CONCURRENCY: '4',
+        BENCH_BATCH: '10',
+        BENCH_MICRO_DURATION: '0.3',
+        BENCH_MICRO_IN_FLIGHT: '2',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.resume();
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout }));
+  });
+}
+
+interface Load {
+  tokensPerSec: number;
+  errors: number;
+  serverCpuMsPerToken: number;
+  eventLoopCpuMsPerToken: number;
+  clientCpuMsPerToken: number;
+  coresInUse: number;
+}
+
+describe('npm run bench', () => {
+  const dir = tempDir('signet-bench-smoke-');
+  afterAll(() => dir.remove());
+
+  it('measures Signet and the baseline, prints the tables and writes every figure as JSON', async () => {
+    const results = join(dir.path, 'latest.json');
+    const { code, stdout } = await runBench(results);
+    expect(code).toBe(0);
+    for (const title of ['End to end', 'CPU per token at 60% of the baseline', 'Micro', 'Targets'])
+      expect(stdout).toContain(title);
+
+    const figures = JSON.parse(readFileSync(results, 'utf8')) as {
+      endToEnd: Record<string, Load>;
+      micro: Record<string, number | string>;
+      budgetAtTarget: { tokensPerSec: number; serverMs: number; eventLoopMs: number };
+      targets: { name: string; met: boolean }[];
+    };
+    const workloads = ['baseline', 'signetSubmitPoll', 'signetPreferWait', 'signetBatch'];
+    expect(Object.keys(figures.endToEnd).sort()).toEqual([...workloads].sort());
+    for (const name of workloads) {
+      const load = figures.endToEnd[name] as Load;
+      expect(load.errors, name).toBe(0);
+      expect(load.tokensPerSec, name).toBeGreaterThan(0);
+      expect(load.serverCpuMsPerToken, name).toBeGreaterThan(0);
+      expect(load.eventLoopCpuMsPerToken, name).toBeGreaterThan(0);
+      expect(load.eventLoopCpuMsPerToken, name).toBeLessThanOrEqual(load.serverCpuMsPerToken);
+      expect(load.clientCpuMsPerToken, name).toBeGreaterThan(0);
+      expect(load.coresInUse, name).toBeGreaterThan(0);
+    }
+    for (const name of ['joseSign', 'joseVerify', 'signingStage', 'caStage', 'sdkVerify'])
+      expect(figures.micro[name], name).toBeGreaterThan(0);
+    expect(figures.budgetAtTarget.tokensPerSec).toBeGreaterThan(0);
+    expect(figures.budgetAtTarget.eventLoopMs).toBeGreaterThan(0);
+    expect(figures.targets.map((t) => t.name)).toEqual([
+      'single-request tokens/s vs baseline',
+      'p99 submit-to-token (ms) at that load',
+      'signing stage vs raw jose sign',
+      'SDK verify (cached) vs raw jose verify',
+      'batch vs single-request tokens/s',
+    ]);
+  }, 120_000);
+});
