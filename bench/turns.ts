@@ -52,8 +52,11 @@ export async function measureInTurns(
   const cpu: CpuUse[] = workloads.map(() => ({ server: 0, eventLoop: 0, client: 0 }));
   const slice = async (i: number, durationMs: number, warmupMs: number): Promise<void> => {
     const { pid } = (workloads[i] as Workload).server;
-    const before = { server: cpuSeconds(pid), eventLoop: mainThreadCpuSeconds(pid) };
-    const client = process.cpuUsage();
+    const before = {
+      server: cpuSeconds(pid),
+      eventLoop: mainThreadCpuSeconds(pid),
+      loadGenerator: process.cpuUsage(),
+    };
     const result = await closedLoop({
       concurrency: settings.concurrency,
       durationMs,
@@ -63,7 +66,7 @@ export async function measureInTurns(
     if (durationMs === 0) return;
     results[i] = merge(results[i] as LoopResult, result);
     const used = cpu[i] as CpuUse;
-    const { user, system } = process.cpuUsage(client);
+    const { user, system } = process.cpuUsage(before.loadGenerator);
     // The main thread is read inside the process's reading, so its share never exceeds the whole.
     used.eventLoop += mainThreadCpuSeconds(pid) - before.eventLoop;
     used.server += cpuSeconds(pid) - before.server;
