@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { tempDir } from '../test/support/temp.js';
 import { KeepAliveClient } from './http-client.js';
 import { microBenchmarks } from './micro.js';
-import { startBaseline, startBenchSignet } from './processes.js';
+import { buildForBench, commandOf, startBaseline, startBenchSignet } from './processes.js';
 import {
   type LoadFigures,
   machine,
@@ -86,6 +86,8 @@ function budgetAtTarget(
 }
 
 async function main(): Promise<void> {
+  log('compiling the service and the baseline (tsc)');
+  buildForBench();
   if (process.env.BENCH_SOAK === '1') {
     await runSoak(log);
     return;
@@ -267,6 +269,8 @@ async function main(): Promise<void> {
       at: new Date().toISOString(),
       machine: machine(),
       settings,
+      // What ran: both compiled, Signet with the flags of `npm start`.
+      commands: { signet: commandOf(signet.child.spawnargs), baseline: baseline.command },
       endToEnd: {
         baseline: base,
         signetSubmitPoll: poll,

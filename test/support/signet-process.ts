@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MAIN = 'src/cli/main.ts';
+const BUILT_MAIN = 'bin/signet.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -40,6 +41,8 @@ export interface StartOptions {
   healthy?: boolean;
   /** Extra node flags, e.g. `--cpu-prof` when profiling. */
   nodeArgs?: string[];
+  /** Run the compiled build (`bin/signet.js`, as `npm start` does; run `npm run build` first) instead of the sources under tsx. */
+  built?: boolean;
 }
 
 /** Runs the CLI (`signet …`) from the sources and resolves with its output. */
@@ -84,7 +87,11 @@ export async function startSignet(options: StartOptions): Promise<SignetProcess>
   if (!seed) delete env.SIGNET_ADMIN_TOKEN;
   const child = spawn(
     process.execPath,
-    [...(options.nodeArgs ?? []), '--import', 'tsx', MAIN, 'serve'],
+    [
+      ...(options.nodeArgs ?? []),
+      ...(options.built ? [BUILT_MAIN] : ['--import', 'tsx', MAIN]),
+      'serve',
+    ],
     {
       cwd: ROOT,
       env,
