@@ -55,9 +55,9 @@ export interface BaselineProcess {
   stop(): Promise<void>;
 }
 
-export async function startBaseline(): Promise<BaselineProcess> {
+export async function startBaseline(nodeArgs: string[] = []): Promise<BaselineProcess> {
   const token = 'bench-baseline';
-  const child = spawn(process.execPath, [...startFlags(), BUILT_BASELINE], {
+  const child = spawn(process.execPath, [...startFlags(), ...nodeArgs, BUILT_BASELINE], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', BENCH_BASELINE_TOKEN: token },
     stdio: ['ignore', 'pipe', 'inherit'],

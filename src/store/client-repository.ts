@@ -4,15 +4,66 @@ import type { Role } from '../domain/types.js';
 import type { ClientsTable, Database } from './schema.js';
 import { StatementTemplate } from './statement-template.js';
 
+type FoundClient = ApiClient & { secretHash: string };
+
+/** Token lookups kept at most; the least recently used one goes first. */
+const MAX_REMEMBERED = 1024;
+
 export class StoreClientRepository implements ClientRepository {
   /** Every request looks its token up: compiled once (see StatementTemplate). */
   readonly #byTokenId = new StatementTemplate<{ tokenId: string }>(['tokenId'], (db, values) =>
     db.selectFrom('clients').selectAll().where('token_id', '=', values.tokenId),
   );
+  /** Clients found by token id, valid while `#epoch` stays the same. */
+  readonly #remembered = new Map<string, FoundClient>();
+  #epoch = 0;
+  /** Writes through this repository begun or ended; with `externalChanges`, what the epoch was taken at. */
+  #writes = 0;
+  #seenWrites = 0;
+  #seenExternal: number | undefined;
 
-  constructor(private readonly db: Kysely<Database>) {}
+  /**
+   * `externalChanges` (SQLite's data_version) tells when another process has
+   * committed; this process writes clients only through `upsert`. Together
+   * they say exactly when a lookup may have changed, so lookups are kept
+   * until then: a replaced token stops working at once, here or from the
+   * CLI. Without it (PostgreSQL, other instances) every lookup reads the store.
+   */
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly externalChanges?: () => number,
+  ) {}
+
+  /** The current epoch, after forgetting every lookup if the clients may have changed; undefined: keep nothing. */
+  #currentEpoch(): number | undefined {
+    if (!this.externalChanges) return undefined;
+    const external = this.externalChanges();
+    if (external !== this.#seenExternal || this.#writes !== this.#seenWrites) {
+      this.#remembered.clear();
+      this.#seenExternal = external;
+      this.#seenWrites = this.#writes;
+      this.#epoch += 1;
+    }
+    return this.#epoch;
+  }
 
   async upsert(client: {
+    id: string;
+    role: Role;
+    tokenId: string;
+    secretHash: string;
+    at: Date;
+  }): Promise<void> {
+    // Before and after: a lookup that overlaps the write is neither served from nor kept in memory.
+    this.#writes += 1;
+    try {
+      await this.#upsert(client);
+    } finally {
+      this.#writes += 1;
+    }
+  }
+
+  async #upsert(client: {
     id: string;
     role: Role;
     tokenId: string;
@@ -38,17 +89,32 @@ export class StoreClientRepository implements ClientRepository {
       .execute();
   }
 
-  async findByTokenId(tokenId: string): Promise<(ApiClient & { secretHash: string }) | undefined> {
+  async findByTokenId(tokenId: string): Promise<FoundClient | undefined> {
+    const epoch = this.#currentEpoch();
+    const known = epoch === undefined ? undefined : this.#remembered.get(tokenId);
+    if (known) {
+      this.#remembered.delete(tokenId);
+      this.#remembered.set(tokenId, known);
+      return known;
+    }
     const { rows } = await this.#byTokenId.runPositional(this.db, [tokenId]);
     const row = rows[0] as ClientsTable | undefined;
-    return row
-      ? {
-          id: row.id,
-          role: row.role as Role,
-          createdAt: new Date(Number(row.created_at)),
-          secretHash: row.secret_hash,
-        }
-      : undefined;
+    if (!row) return undefined;
+    const found: FoundClient = {
+      id: row.id,
+      role: row.role as Role,
+      createdAt: new Date(Number(row.created_at)),
+      secretHash: row.secret_hash,
+    };
+    // Kept only if nothing changed while it was read.
+    if (epoch !== undefined && this.#currentEpoch() === epoch) {
+      this.#remembered.set(tokenId, found);
+      if (this.#remembered.size > MAX_REMEMBERED) {
+        const oldest = this.#remembered.keys().next().value;
+        if (oldest !== undefined) this.#remembered.delete(oldest);
+      }
+    }
+    return found;
   }
 
   async list(): Promise<ApiClient[]> {

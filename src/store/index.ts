@@ -57,7 +57,7 @@ export async function openStore(
     keys: new StoreKeyRepository(db, dialect),
     certificates: new StoreCertificateRepository(db),
     localCas: new StoreLocalCaRepository(db),
-    clients: new StoreClientRepository(db),
+    clients: new StoreClientRepository(db, backend.externalChanges?.bind(backend)),
     audit: new StoreAuditLog(db, clock, dialect),
     notifier: backend.notifier,
     keyChanges: backend.keyChanges,

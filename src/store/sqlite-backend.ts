@@ -78,6 +78,7 @@ export function openSqliteBackend(path: string): StoreBackend {
       () => database.inTransaction,
     ),
   });
+  const dataVersion = database.prepare('PRAGMA data_version').pluck();
   let checkpointer: SqliteCheckpointer | undefined;
   const keyChanges = new InProcessKeyChanges();
   return {
@@ -87,6 +88,7 @@ export function openSqliteBackend(path: string): StoreBackend {
     keyChanges,
     leader: new AlwaysLeader(),
     listening: () => true,
+    externalChanges: () => Number(dataVersion.get()),
     startBackgroundWork: () => {
       if (path !== ':memory:' && database.open)
         checkpointer ??= backgroundCheckpoints(database, path);

@@ -10,6 +10,12 @@ export interface StoreBackend {
   notifier: WorkNotifier;
   keyChanges: KeyChangeNotifier;
   leader: LeaderLock;
+  /**
+   * A number that changes whenever another connection (another process) has
+   * committed to the store: SQLite's `data_version`. Absent where no such
+   * counter is cheap to read (PostgreSQL); what is cached on it is then not cached.
+   */
+  externalChanges?(): number;
   /** Whether change notifications are being received (always true in-process). */
   listening(): boolean;
   /**
