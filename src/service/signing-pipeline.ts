@@ -83,8 +83,14 @@ export class SigningPipeline {
       caLocations,
       now: clock.now(),
     });
-    const signed = await this.options.signatureGenerator.sign(key, content.header, content.claims);
-    await this.options.caValidator.verifySignature(validated, signed.jws);
+    const { caValidator } = this.options;
+    const signed = await this.options.signatureGenerator.sign(
+      key,
+      content.header,
+      content.claims,
+      caValidator.signatureKeys(validated),
+    );
+    await caValidator.verifySignature(validated, signed.jws, signed.checks);
     const signedResponse = this.options.responseAssembler.assemble({
       data,
       signature: signed.signature,

@@ -9,6 +9,8 @@ export interface Signature {
   jws: string;
   /** The base64url signature (third segment). */
   signature: string;
+  /** Whether the signature verifies with each key it was asked to be checked with, in order. */
+  checks?: boolean[];
 }
 
 const encoder = new TextEncoder();
@@ -29,18 +31,32 @@ export class SignatureGenerator {
   /** `crypto` computes software keys' signatures: inline, or on signing threads. */
   constructor(private readonly crypto: JwsCrypto = inlineJwsCrypto) {}
 
+  /**
+   * Signs; with `checkWith`, a software key's signature is also checked with
+   * those keys in the same job (see SigningThreads.signAndCheck). A PKCS#11
+   * key's is not: its `checks` are absent and the caller verifies.
+   */
   async sign(
     key: LoadedKey,
     header: JWSHeaderParameters,
     claims: Record<string, unknown>,
+    checkWith?: readonly KeyObject[],
   ): Promise<Signature> {
-    const protectedHeader = { ...header, alg: key.record.algorithm, kid: key.record.kid };
+    const alg = key.record.algorithm;
+    const protectedHeader = { ...header, alg, kid: key.record.kid };
     const payload = encoder.encode(JSON.stringify(claims));
     const input = signingInputOf(protectedHeader, payload);
     // A key in a PKCS#11 token signs in place: jose and node:crypto cannot drive it.
-    const signature = key.sign
-      ? Buffer.from(await key.sign(encoder.encode(input))).toString('base64url')
-      : await this.crypto.sign(key.record.algorithm, input, keyObject(key.privateKey));
-    return { jws: `${input}.${signature}`, signature };
+    if (key.sign) {
+      const signature = Buffer.from(await key.sign(encoder.encode(input))).toString('base64url');
+      return { jws: `${input}.${signature}`, signature };
+    }
+    const privateKey = keyObject(key.privateKey);
+    if (!checkWith) {
+      const signature = await this.crypto.sign(alg, input, privateKey);
+      return { jws: `${input}.${signature}`, signature };
+    }
+    const { signature, checks } = await this.crypto.signAndCheck(alg, input, privateKey, checkWith);
+    return { jws: `${input}.${signature}`, signature, checks };
   }
 }

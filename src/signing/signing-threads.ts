@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { SignetError } from '../domain/errors.js';
 import type { Algorithm } from '../domain/types.js';
-import type { JwsCrypto } from './jws-crypto.js';
+import type { JwsCrypto, SignedAndChecked } from './jws-crypto.js';
 import { JWS_PARAMS } from './one-shot-jws.js';
 
 /**
@@ -21,10 +21,20 @@ function run(job) {
   const p = params[job.alg];
   if (!key || !p) throw new Error('unknown key or algorithm');
   const data = Buffer.from(job.input);
-  if (job.signature === undefined) {
-    return sign(p.digest, data, { key, ...p.options }).toString('base64url');
+  if (job.signature !== undefined) {
+    return verify(p.digest, data, { key, ...p.options }, Buffer.from(job.signature, 'base64url'));
   }
-  return verify(p.digest, data, { key, ...p.options }, Buffer.from(job.signature, 'base64url'));
+  const signature = sign(p.digest, data, { key, ...p.options });
+  if (job.checkKeyIds === undefined) return signature.toString('base64url');
+  const checks = job.checkKeyIds.map((id) => {
+    const checkKey = keys.get(id);
+    try {
+      return !!checkKey && verify(p.digest, data, { key: checkKey, ...p.options }, signature);
+    } catch {
+      return false;
+    }
+  });
+  return { signature: signature.toString('base64url'), checks };
 }
 parentPort.on('message', (message) => {
   if (message.type === 'key') return void keys.set(message.keyId, message.key);
@@ -51,17 +61,23 @@ const CHUNK = 4;
 /** Keys a thread keeps; the least recently sent one is dropped past this. */
 const MAX_KEYS_PER_THREAD = 32;
 
-interface Job {
+interface HeldKey {
+  key: KeyObject;
+  keyId: number;
+}
+
+interface Job extends HeldKey {
   alg: Algorithm;
   input: string;
   signature?: string;
-  key: KeyObject;
-  keyId: number;
-  resolve(value: string | boolean): void;
+  /** Sign, then check the signature with these keys. */
+  checks?: HeldKey[];
+  resolve(value: JobValue): void;
   reject(reason: Error): void;
 }
 
-type Result = { value: string | boolean } | { error: string };
+type JobValue = string | boolean | SignedAndChecked;
+type Result = { value: JobValue } | { error: string };
 
 /** One worker thread and the jobs it holds. */
 export class SigningThread {
@@ -119,12 +135,14 @@ export class SigningThread {
     if (jobs.length === 0) return;
     const needed = new Set<number>();
     for (const job of jobs) {
-      if (!needed.has(job.keyId) && !this.#keys.has(job.keyId)) {
-        this.#worker.postMessage({ type: 'key', keyId: job.keyId, key: job.key });
+      for (const { key, keyId } of job.checks ? [job, ...job.checks] : [job]) {
+        if (!needed.has(keyId) && !this.#keys.has(keyId)) {
+          this.#worker.postMessage({ type: 'key', keyId, key });
+        }
+        needed.add(keyId);
+        this.#keys.delete(keyId);
+        this.#keys.set(keyId, true);
       }
-      needed.add(job.keyId);
-      this.#keys.delete(job.keyId);
-      this.#keys.set(job.keyId, true);
     }
     for (const keyId of this.#keys.keys()) {
       if (this.#keys.size <= MAX_KEYS_PER_THREAD) break;
@@ -138,7 +156,13 @@ export class SigningThread {
     this.#worker.postMessage({
       type: 'jobs',
       batch,
-      jobs: jobs.map(({ alg, input, signature, keyId }) => ({ alg, input, signature, keyId })),
+      jobs: jobs.map(({ alg, input, signature, keyId, checks }) => ({
+        alg,
+        input,
+        signature,
+        keyId,
+        checkKeyIds: checks?.map((check) => check.keyId),
+      })),
     });
   }
 
@@ -201,6 +225,16 @@ export class SigningThreads implements JwsCrypto {
     return this.#run(alg, input, signature, key) as Promise<boolean>;
   }
 
+  /** One job, one round trip to the thread: the check needs the signature, and the thread has it. */
+  signAndCheck(
+    alg: Algorithm,
+    input: string,
+    key: KeyObject,
+    checkKeys: readonly KeyObject[],
+  ): Promise<SignedAndChecked> {
+    return this.#run(alg, input, undefined, key, checkKeys) as Promise<SignedAndChecked>;
+  }
+
   start(): void {
     if (this.#closed) return;
     while (this.#threads.length < this.size) this.#threads.push(this.#start());
@@ -216,18 +250,34 @@ export class SigningThreads implements JwsCrypto {
     input: string,
     signature: string | undefined,
     key: KeyObject,
-  ): Promise<string | boolean> {
+    checkKeys?: readonly KeyObject[],
+  ): Promise<JobValue> {
     if (this.#closed) return Promise.reject(threadStopped());
+    const held = this.#held(key);
+    const checks = checkKeys?.map((checkKey) => this.#held(checkKey));
+    this.start();
+    const thread = this.#threads.reduce((a, b) => (b.load < a.load ? b : a));
+    return new Promise((resolve, reject) =>
+      thread.submit({
+        alg,
+        input,
+        signature,
+        ...held,
+        ...(checks ? { checks } : {}),
+        resolve,
+        reject,
+      }),
+    );
+  }
+
+  /** A key with the number the threads know it by. */
+  #held(key: KeyObject): HeldKey {
     let keyId = this.#keyIds.get(key);
     if (keyId === undefined) {
       keyId = this.#nextKeyId++;
       this.#keyIds.set(key, keyId);
     }
-    this.start();
-    const thread = this.#threads.reduce((a, b) => (b.load < a.load ? b : a));
-    return new Promise((resolve, reject) =>
-      thread.submit({ alg, input, signature, key, keyId, resolve, reject }),
-    );
+    return { key, keyId };
   }
 
   #start(): SigningThread {

@@ -221,6 +221,26 @@ describe('CAValidator', () => {
       },
     );
 
+    it('takes checks made where the JWS was signed, and still reads its header', async () => {
+      const v = validator(2);
+      const validated = await v.validateKey(kid);
+      expect(v.signatureKeys(validated)).toHaveLength(2);
+      const jws = await sign(keys, 'ES256');
+      await expect(v.verifySignature(validated, jws, [true, true])).resolves.toBeUndefined();
+      await expect(v.verifySignature(validated, jws, [true, false])).rejects.toMatchObject({
+        code: 'ERR_CA_VALIDATION_FAILED',
+        message: expect.stringMatching(/does not verify with the certificate from local-b/),
+      });
+      // No check for local-b: verified here, and a stranger's signature fails there.
+      const stranger = await sign(await signingKey('ES256'), 'ES256');
+      await expect(v.verifySignature(validated, stranger, [true])).rejects.toMatchObject({
+        message: expect.stringMatching(/does not verify with the certificate from local-b/),
+      });
+      await expect(
+        v.verifySignature(validated, await sign(keys, 'ES256', 'other'), [true, true]),
+      ).rejects.toMatchObject({ message: expect.stringMatching(/kid does not match/) });
+    });
+
     it('refuses a JWS made with another key, another kid, or no validated CA', async () => {
       const v = validator(2);
       const validated = await v.validateKey(kid);

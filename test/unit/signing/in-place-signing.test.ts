@@ -1,4 +1,4 @@
-import { webcrypto } from 'node:crypto';
+import { createPublicKey, webcrypto } from 'node:crypto';
 import { compactVerify, decodeProtectedHeader } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { createCsr, parseVerifiedCsr } from '../../../src/ca/csr.js';
@@ -63,6 +63,17 @@ describe('signing through LoadedKey.sign', () => {
       });
     },
   );
+
+  it('is not checked where it is made: the caller verifies it', async () => {
+    const key = await signerOnlyKey('EdDSA');
+    const signed = await new SignatureGenerator().sign(key, {}, { sub: 'a' }, [
+      await webcrypto.subtle
+        .exportKey('spki', key.publicKey)
+        .then((spki) => createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' })),
+    ]);
+    expect(signed.checks).toBeUndefined();
+    await expect(compactVerify(signed.jws, key.publicKey)).resolves.toBeDefined();
+  });
 
   it('a tampered payload does not verify', async () => {
     const key = await signerOnlyKey('ES256');

@@ -2,6 +2,7 @@ import { compactVerify } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SignetError } from '../../../src/domain/errors.js';
 import type { Algorithm } from '../../../src/domain/types.js';
+import { inlineJwsCrypto, type JwsCrypto } from '../../../src/signing/jws-crypto.js';
 import { signingInputOf } from '../../../src/signing/one-shot-jws.js';
 import { type SigningThread, SigningThreads } from '../../../src/signing/signing-threads.js';
 import { keyPairs } from '../../support/key-pairs.js';
@@ -26,6 +27,40 @@ describe.each(Object.keys(pairs) as Algorithm[])('signing threads with %s', (alg
     expect(await pool.verify(alg, input, signature, publicKey)).toBe(true);
     expect(await pool.verify(alg, `${input}x`, signature, publicKey)).toBe(false);
     expect(await pool.verify(alg, input, signature, pairs[alg]().publicKey)).toBe(false);
+  });
+});
+
+describe.each(['threads', 'inline'] as const)('sign and check in one job (%s)', (where) => {
+  const crypto = (): JwsCrypto =>
+    where === 'inline' ? inlineJwsCrypto : (pool = new SigningThreads(1));
+
+  it.each(Object.keys(pairs) as Algorithm[])(
+    '%s: the signature jose verifies, checked true with its public key, false with others',
+    async (alg) => {
+      const { privateKey, publicKey } = pairs[alg]();
+      const stranger = pairs[alg]().publicKey;
+      const otherType = pairs[alg === 'EdDSA' ? 'ES256' : 'EdDSA']().publicKey;
+      const input = signingInputOf({ alg, kid: 'k' }, payload);
+      const { signature, checks } = await crypto().signAndCheck(alg, input, privateKey, [
+        publicKey,
+        stranger,
+        otherType,
+        publicKey,
+      ]);
+      const verified = await compactVerify(`${input}.${signature}`, publicKey, {
+        algorithms: [alg],
+      });
+      expect(verified.payload).toEqual(payload);
+      expect(checks).toEqual([true, false, false, true]);
+    },
+  );
+
+  it('checks with no key at all: a signature and no checks', async () => {
+    const { privateKey, publicKey } = pairs.EdDSA();
+    const input = signingInputOf({ alg: 'EdDSA' }, payload);
+    const { signature, checks } = await crypto().signAndCheck('EdDSA', input, privateKey, []);
+    expect(checks).toEqual([]);
+    expect(await inlineJwsCrypto.verify('EdDSA', input, signature, publicKey)).toBe(true);
   });
 });
 
