@@ -18,8 +18,38 @@ interface CompleteRow extends Record<string, unknown> {
   now: number;
 }
 
-/** The statement that completes one request: built once per store (see StatementTemplate). */
-export function completeRowTemplate(): StatementTemplate<CompleteRow> {
+/** The statements of a completion, built once per store (see StatementTemplate). */
+export interface CompletionStatements {
+  /** Completes one request while `owner` holds its lease. */
+  completeRow: StatementTemplate<CompleteRow>;
+  /** Locks the key's row if the key is still usable (a no-op UPDATE: one row affected, or none). */
+  lockUsableKey: StatementTemplate<{ kid: string }>;
+  /** Counts `completed` more signatures on the key. */
+  countSignatures: StatementTemplate<{ kid: string; completed: number }>;
+}
+
+export function completionStatements(): CompletionStatements {
+  return {
+    completeRow: completeRowTemplate(),
+    lockUsableKey: new StatementTemplate<{ kid: string }>(['kid'], (db, { kid }) =>
+      db
+        .updateTable('keys')
+        .set({ signatures: sql<number>`signatures` })
+        .where('kid', '=', kid)
+        .where('status', 'in', USABLE),
+    ),
+    countSignatures: new StatementTemplate<{ kid: string; completed: number }>(
+      ['kid', 'completed'],
+      (db, { kid, completed }) =>
+        db
+          .updateTable('keys')
+          .set({ signatures: sql<number>`signatures + ${completed}` })
+          .where('kid', '=', kid),
+    ),
+  };
+}
+
+function completeRowTemplate(): StatementTemplate<CompleteRow> {
   return new StatementTemplate<CompleteRow>(['id', 'owner', 'token', 'kid', 'now'], (db, row) =>
     db
       .updateTable('requests')
@@ -52,7 +82,7 @@ export function completeRowTemplate(): StatementTemplate<CompleteRow> {
  */
 export async function completeBatch(
   tx: Kysely<Database>,
-  completeRow: StatementTemplate<CompleteRow>,
+  statements: CompletionStatements,
   owner: string,
   now: number,
   items: readonly Completion[],
@@ -64,20 +94,15 @@ export async function completeBatch(
   });
 
   for (const [kid, indexes] of byKid) {
-    const usable = await tx
-      .updateTable('keys')
-      .set({ signatures: sql<number>`signatures` })
-      .where('kid', '=', kid)
-      .where('status', 'in', USABLE)
-      .executeTakeFirst();
-    if (Number(usable.numUpdatedRows) !== 1) {
+    const usable = await statements.lockUsableKey.run(tx, { kid });
+    if (Number(usable.numAffectedRows) !== 1) {
       await markRevoked(tx, owner, items, indexes, outcomes);
       continue;
     }
     let completed = 0;
     for (const index of indexes) {
       const { requestId, result } = items[index] as Completion;
-      const updated = await completeRow.run(tx, {
+      const updated = await statements.completeRow.run(tx, {
         id: requestId,
         owner,
         token: result.token,
@@ -89,13 +114,7 @@ export async function completeBatch(
         completed += 1;
       }
     }
-    if (completed > 0) {
-      await tx
-        .updateTable('keys')
-        .set({ signatures: sql<number>`signatures + ${completed}` })
-        .where('kid', '=', kid)
-        .execute();
-    }
+    if (completed > 0) await statements.countSignatures.run(tx, { kid, completed });
   }
   return outcomes;
 }

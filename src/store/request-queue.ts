@@ -10,7 +10,7 @@ import type {
 import { SignetError } from '../domain/errors.js';
 import type { RequestRecord, RequestStatus, SignedResponse } from '../domain/types.js';
 import { claimDue } from './claim.js';
-import { type Completion, completeBatch, completeRowTemplate } from './complete-batch.js';
+import { type Completion, completeBatch, completionStatements } from './complete-batch.js';
 import { InsertBatcher } from './insert-batcher.js';
 import { newRequestId } from './request-id.js';
 import { deleteSettledBefore } from './request-retention.js';
@@ -40,7 +40,7 @@ function toRecord(row: RequestsTable, data: unknown = JSON.parse(row.data)): Req
 /** The durable queue: requests live in the store and are leased by workers. */
 export class StoreRequestQueue implements RequestQueue {
   readonly #inserts: InsertBatcher;
-  readonly #completeRow = completeRowTemplate();
+  readonly #completion = completionStatements();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -143,7 +143,7 @@ export class StoreRequestQueue implements RequestQueue {
     const now = this.clock.now().getTime();
     return this.db
       .transaction()
-      .execute((tx) => completeBatch(tx, this.#completeRow, owner, now, items));
+      .execute((tx) => completeBatch(tx, this.#completion, owner, now, items));
   }
 
   async retry(requestId: string, owner: string, error: string, delayMs: number): Promise<boolean> {
