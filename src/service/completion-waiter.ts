@@ -21,6 +21,12 @@ function approximateBytes({ view }: SettledView): number {
 /** Lets `/status?wait=N` return the moment a request settles. */
 export class CompletionWaiter {
   readonly #events = new EventEmitter().setMaxListeners(0);
+  /**
+   * The waits under way, each ended by `close`: a set, not a listener each on
+   * one 'close' event, whose removal scans every listener (a batch of
+   * hundreds of waits made that quadratic).
+   */
+  readonly #waits = new Set<() => void>();
   /** Insertion order is settlement order: the oldest entries are at the front. */
   readonly #recent = new Map<string, { view: SettledView; at: number; bytes: number }>();
   #recentBytes = 0;
@@ -78,18 +84,18 @@ export class CompletionWaiter {
       const done = (view?: SettledView): void => {
         clearTimeout(timer);
         this.#events.off(requestId, done);
-        this.#events.off('close', done);
+        this.#waits.delete(done);
         resolve(view);
       };
       const timer = setTimeout(done, ms);
       this.#events.once(requestId, done);
-      this.#events.once('close', done);
+      this.#waits.add(done);
     });
   }
 
   /** Ends every wait (shutdown). */
   close(): void {
     this.#closed = true;
-    this.#events.emit('close');
+    for (const done of [...this.#waits]) done();
   }
 }

@@ -17,6 +17,7 @@ import type { StoreBackend } from './store-backend.js';
 import type { Database } from './schema.js';
 import { backgroundCheckpoints, type SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { preparedSqlite } from './sqlite-statements.js';
+import { toSqliteStoreError } from './sqlite-errors.js';
 import { sqliteDialect } from './store-dialect.js';
 
 /**
@@ -88,7 +89,13 @@ export function openSqliteBackend(path: string): StoreBackend {
     keyChanges,
     leader: new AlwaysLeader(),
     listening: () => true,
-    externalChanges: () => Number(dataVersion.get()),
+    externalChanges: () => {
+      try {
+        return Number(dataVersion.get());
+      } catch (err) {
+        throw toSqliteStoreError(err);
+      }
+    },
     startBackgroundWork: () => {
       if (path !== ':memory:' && database.open)
         checkpointer ??= backgroundCheckpoints(database, path);

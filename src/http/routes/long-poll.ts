@@ -15,15 +15,42 @@ export async function statusUntilClosing(
   current?: RequestRecord,
 ): Promise<StatusView> {
   if (waitMs <= 0 || closing.aborted) return api.status(client, requestId, 0, current);
-  let onAbort = (): void => {};
+  let stopWatching = (): void => {};
   const closed = new Promise<undefined>((resolve) => {
-    onAbort = () => resolve(undefined);
-    closing.addEventListener('abort', onAbort, { once: true });
+    stopWatching = whenAborted(closing, () => resolve(undefined));
   });
   try {
     const view = await Promise.race([api.status(client, requestId, waitMs, current), closed]);
     return view ?? (await api.status(client, requestId, 0));
   } finally {
-    closing.removeEventListener('abort', onAbort);
+    stopWatching();
   }
+}
+
+/**
+ * The callbacks to run when a signal aborts, behind one listener per signal:
+ * a listener each (one per long-poll, hundreds for a batch) made adding and
+ * removing them scan the signal's whole list.
+ */
+const onAbort = new WeakMap<AbortSignal, Set<() => void>>();
+
+/** Runs `callback` once when `signal` aborts; the returned function cancels that. */
+function whenAborted(signal: AbortSignal, callback: () => void): () => void {
+  let callbacks = onAbort.get(signal);
+  if (!callbacks) {
+    const registered = new Set<() => void>();
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const run of [...registered]) run();
+        registered.clear();
+      },
+      { once: true },
+    );
+    onAbort.set(signal, registered);
+    callbacks = registered;
+  }
+  const registered = callbacks;
+  registered.add(callback);
+  return () => void registered.delete(callback);
 }
