@@ -94,12 +94,13 @@ export class CAValidator {
    * Verifies the compact JWS with the key of every validated certificate.
    * `checks[i]`, when given, is whether the signature verified with
    * `signatureKeys(validated)[i]`, checked where it was made (one job on a
-   * signing thread instead of two); the header is read and matched here all the same.
+   * signing thread instead of two); without one (or null) it is verified
+   * here. The header is read and matched here all the same.
    */
   async verifySignature(
     validated: ValidatedCa[],
     jws: string,
-    checks?: readonly boolean[],
+    checks?: readonly (boolean | null)[],
   ): Promise<void> {
     if (validated.length === 0) fail('no validated CA certificate to verify the signature with');
     let alg: Algorithm;

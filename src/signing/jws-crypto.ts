@@ -4,10 +4,13 @@ import type { Algorithm } from '../domain/types.js';
 import { signInput, verifyInput } from './one-shot-jws.js';
 import { SigningThreads } from './signing-threads.js';
 
-/** A signature and, in the order of the keys asked for, whether it verifies with each. */
+/**
+ * A signature and, in the order of the keys asked for, whether it verifies
+ * with each; null where it could not be checked there (the caller verifies).
+ */
 export interface SignedAndChecked {
   signature: string;
-  checks: boolean[];
+  checks: (boolean | null)[];
 }
 
 /** Where JWS signatures are computed and checked: inline, or on signing threads. */

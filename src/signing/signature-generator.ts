@@ -9,8 +9,8 @@ export interface Signature {
   jws: string;
   /** The base64url signature (third segment). */
   signature: string;
-  /** Whether the signature verifies with each key it was asked to be checked with, in order. */
-  checks?: boolean[];
+  /** Whether the signature verifies with each key it was asked to be checked with, in order (see SignedAndChecked). */
+  checks?: (boolean | null)[];
 }
 
 const encoder = new TextEncoder();

@@ -28,8 +28,9 @@ function run(job) {
   if (job.checkKeyIds === undefined) return signature.toString('base64url');
   const checks = job.checkKeyIds.map((id) => {
     const checkKey = keys.get(id);
+    if (!checkKey) return null;
     try {
-      return !!checkKey && verify(p.digest, data, { key: checkKey, ...p.options }, signature);
+      return verify(p.digest, data, { key: checkKey, ...p.options }, signature);
     } catch {
       return false;
     }

@@ -236,6 +236,10 @@ describe('CAValidator', () => {
       await expect(v.verifySignature(validated, stranger, [true])).rejects.toMatchObject({
         message: expect.stringMatching(/does not verify with the certificate from local-b/),
       });
+      // Null: could not be checked where it was signed, so verified here too.
+      await expect(v.verifySignature(validated, stranger, [null, true])).rejects.toMatchObject({
+        message: expect.stringMatching(/does not verify with the certificate from local-a/),
+      });
       await expect(
         v.verifySignature(validated, await sign(keys, 'ES256', 'other'), [true, true]),
       ).rejects.toMatchObject({ message: expect.stringMatching(/kid does not match/) });
