@@ -55,9 +55,9 @@ export interface BaselineProcess {
   stop(): Promise<void>;
 }
 
-export async function startBaseline(nodeArgs: string[] = []): Promise<BaselineProcess> {
+export async function startBaseline(): Promise<BaselineProcess> {
   const token = 'bench-baseline';
-  const child = spawn(process.execPath, [...startFlags(), ...nodeArgs, BUILT_BASELINE], {
+  const child = spawn(process.execPath, [...startFlags(), BUILT_BASELINE], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', BENCH_BASELINE_TOKEN: token },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -85,12 +85,7 @@ export async function startBaseline(nodeArgs: string[] = []): Promise<BaselinePr
 }
 
 /** `signet serve` from the compiled build (see buildForBench) with the flags of `npm start`, on a fresh data dir: embedded SQLite, Ed25519, logs at warn, no rate limit in the way. */
-export async function startBenchSignet(
-  dataDir: string,
-  extraConfig = '',
-  env: Record<string, string> = {},
-  nodeArgs: string[] = [],
-): Promise<SignetProcess> {
+export async function startBenchSignet(dataDir: string, extraConfig = ''): Promise<SignetProcess> {
   const configPath = join(dataDir, 'signet.yaml');
   writeFileSync(
     configPath,
@@ -98,8 +93,8 @@ export async function startBenchSignet(
   );
   return startSignet({
     dataDir,
-    env: { SIGNET_CONFIG: configPath, SIGNET_LOG_LEVEL: 'warn', ...env },
-    nodeArgs: [...startFlags(), ...nodeArgs],
+    env: { SIGNET_CONFIG: configPath, SIGNET_LOG_LEVEL: 'warn' },
+    nodeArgs: startFlags(),
     built: true,
   });
 }
