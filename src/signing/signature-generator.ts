@@ -52,11 +52,9 @@ export class SignatureGenerator {
       return { jws: `${input}.${signature}`, signature };
     }
     const privateKey = keyObject(key.privateKey);
-    if (!checkWith) {
-      const signature = await this.crypto.sign(alg, input, privateKey);
-      return { jws: `${input}.${signature}`, signature };
-    }
-    const { signature, checks } = await this.crypto.signAndCheck(alg, input, privateKey, checkWith);
-    return { jws: `${input}.${signature}`, signature, checks };
+    const { signature, checks } = checkWith
+      ? await this.crypto.signAndCheck(alg, input, privateKey, checkWith)
+      : { signature: await this.crypto.sign(alg, input, privateKey), checks: undefined };
+    return { jws: `${input}.${signature}`, signature, ...(checks ? { checks } : {}) };
   }
 }

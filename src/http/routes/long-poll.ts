@@ -36,21 +36,23 @@ const onAbort = new WeakMap<AbortSignal, Set<() => void>>();
 
 /** Runs `callback` once when `signal` aborts; the returned function cancels that. */
 function whenAborted(signal: AbortSignal, callback: () => void): () => void {
-  let callbacks = onAbort.get(signal);
-  if (!callbacks) {
-    const registered = new Set<() => void>();
-    signal.addEventListener(
-      'abort',
-      () => {
-        for (const run of [...registered]) run();
-        registered.clear();
-      },
-      { once: true },
-    );
-    onAbort.set(signal, registered);
-    callbacks = registered;
-  }
-  const registered = callbacks;
+  const registered = callbacksOf(signal);
   registered.add(callback);
   return () => void registered.delete(callback);
+}
+
+function callbacksOf(signal: AbortSignal): Set<() => void> {
+  const known = onAbort.get(signal);
+  if (known) return known;
+  const callbacks = new Set<() => void>();
+  signal.addEventListener(
+    'abort',
+    () => {
+      for (const run of [...callbacks]) run();
+      callbacks.clear();
+    },
+    { once: true },
+  );
+  onAbort.set(signal, callbacks);
+  return callbacks;
 }
