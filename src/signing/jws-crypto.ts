@@ -52,12 +52,17 @@ export const inlineJwsCrypto: JwsCrypto = {
   close: () => Promise.resolve(),
 };
 
-/** Most signing threads worth starting: the event loop keeps a core, and signing is short. */
+/** Most signing threads worth starting: signing is short, and the event loop needs a core too. */
 const MAX_SIGNING_THREADS = 4;
 
-/** One signing thread per core beyond the event loop's, none on a single core. */
+/**
+ * One signing thread per core, none on a single core. The threads after the
+ * first take work only past a backlog (see SigningThreads), which is when the
+ * event loop waits on signing rather than the other way round.
+ */
 function defaultSigningThreads(): number {
-  return Math.min(MAX_SIGNING_THREADS, Math.max(0, availableParallelism() - 1));
+  const cores = availableParallelism();
+  return cores < 2 ? 0 : Math.min(MAX_SIGNING_THREADS, cores);
 }
 
 /** Signing threads when the machine has a core to spare for them, else inline. */

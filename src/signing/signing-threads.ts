@@ -5,6 +5,9 @@ import { type HeldKey, type JobValue, SigningThread, threadStopped } from './sig
 
 export type { SigningThread };
 
+/** Jobs a thread holds before the next thread takes some: more than single requests keep in flight. */
+const SPILL_AT = 32;
+
 /**
  * Signing and verification on worker threads, so that the event loop serving
  * HTTP and the store spends no time on them: with the signature's self-check,
@@ -65,7 +68,7 @@ export class SigningThreads implements JwsCrypto {
     const held = this.#held(key);
     const checks = checkKeys?.map((checkKey) => this.#held(checkKey));
     this.start();
-    const thread = this.#threads.reduce((a, b) => (b.load < a.load ? b : a));
+    const thread = this.#pick();
     return new Promise((resolve, reject) =>
       thread.submit({
         alg,
@@ -77,6 +80,20 @@ export class SigningThreads implements JwsCrypto {
         reject,
       }),
     );
+  }
+
+  /**
+   * The first thread with fewer than SPILL_AT jobs, else the least loaded one.
+   * Spread evenly, a few jobs at a time woke every thread for each and cost
+   * more than a second thread gave; past a backlog (batches) it pays.
+   */
+  #pick(): SigningThread {
+    let least = this.#threads[0] as SigningThread;
+    for (const thread of this.#threads) {
+      if (thread.load < SPILL_AT) return thread;
+      if (thread.load < least.load) least = thread;
+    }
+    return least;
   }
 
   /** A key with the number the threads know it by. */

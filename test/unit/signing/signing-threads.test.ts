@@ -79,6 +79,23 @@ describe('SigningThreads', () => {
     }
   });
 
+  it('keeps a few jobs on the first thread and spreads a backlog over the others', async () => {
+    const started: SigningThread[] = [];
+    pool = new SigningThreads(2, (thread) => started.push(thread));
+    const { privateKey, publicKey } = pairs.EdDSA();
+    const input = signingInputOf({ alg: 'EdDSA' }, payload);
+    const few = Array.from({ length: 10 }, () => pool?.sign('EdDSA', input, privateKey));
+    expect(started.map((thread) => thread.load)).toEqual([10, 0]);
+    const backlog = Array.from({ length: 90 }, () => pool?.sign('EdDSA', input, privateKey));
+    const [first, second] = started.map((thread) => thread.load);
+    expect(second).toBeGreaterThan(0);
+    expect((first ?? 0) + (second ?? 0)).toBe(100);
+    for (const signature of await Promise.all([...few, ...backlog])) {
+      expect(await inlineJwsCrypto.verify('EdDSA', input, signature as string, publicKey)).toBe(true);
+    }
+    expect(started.map((thread) => thread.load)).toEqual([0, 0]);
+  });
+
   it('fails the jobs of a thread that ends as retryable, and signs on its replacement', async () => {
     const started: SigningThread[] = [];
     pool = new SigningThreads(1, (thread) => started.push(thread));
