@@ -4,9 +4,12 @@
  * while the client waits: no queue, no store, no CA. Its answer has the shape
  * of Signet's (the same protected header and claims, and the signed response
  * beside the token), so that both do the same work for what they return.
+ * With BENCH_BASELINE_VERIFY=1 it also verifies each token with its public
+ * key before answering, as Signet checks every signature with the
+ * certificates' keys: what such a check costs a signer with nothing else to do.
  * Prints `listening <url>` on stdout once ready.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, KeyObject, randomUUID, verify } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import Fastify from 'fastify';
 import { CompactSign, generateKeyPair } from 'jose';
@@ -15,7 +18,9 @@ const BEARER = `Bearer ${process.env.BENCH_BASELINE_TOKEN ?? 'baseline'}`;
 const port = Number(process.env.PORT ?? 0);
 const encoder = new TextEncoder();
 
-const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+const verifySignatures = process.env.BENCH_BASELINE_VERIFY === '1';
+const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+const verifyKey = KeyObject.from(publicKey);
 const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
 const kid = 'baseline-key';
 /** Set once the port is known: the header and CA locations name this server, as Signet's do. */
@@ -53,6 +58,9 @@ app.post<{ Body: { data?: unknown } }>('/request', async (request, reply) => {
   const token = await new CompactSign(encoder.encode(JSON.stringify(claims)))
     .setProtectedHeader(header)
     .sign(privateKey);
+  // The bare check, as cheap as it gets (one-shot, on the signing input): no token parsing.
+  if (verifySignatures && !verifiesWith(token))
+    return reply.code(500).send({ code: 'ERR_SIGNATURE' });
   const signature = token.slice(token.lastIndexOf('.') + 1);
   return {
     requestId,
@@ -61,6 +69,12 @@ app.post<{ Body: { data?: unknown } }>('/request', async (request, reply) => {
     signedResponse: { data, signature, kid, caLocations },
   };
 });
+
+function verifiesWith(token: string): boolean {
+  const end = token.lastIndexOf('.');
+  const input = Buffer.from(token.slice(0, end));
+  return verify(null, input, verifyKey, Buffer.from(token.slice(end + 1), 'base64url'));
+}
 
 url = await app.listen({ host: '127.0.0.1', port });
 const x5u = `${url}/certs/${kid}/baseline.pem`;

@@ -55,11 +55,17 @@ export interface BaselineProcess {
   stop(): Promise<void>;
 }
 
-export async function startBaseline(): Promise<BaselineProcess> {
+/** The baseline signer; with `verifySignatures`, one that also verifies each token it signs. */
+export async function startBaseline(verifySignatures = false): Promise<BaselineProcess> {
   const token = 'bench-baseline';
   const child = spawn(process.execPath, [...startFlags(), BUILT_BASELINE], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', BENCH_BASELINE_TOKEN: token },
+    env: {
+      ...process.env,
+      PORT: '0',
+      BENCH_BASELINE_TOKEN: token,
+      BENCH_BASELINE_VERIFY: verifySignatures ? '1' : '0',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -94,6 +94,7 @@ async function main(): Promise<void> {
   }
   const dir = tempDir('signet-bench-');
   const baseline = await startBaseline();
+  const checkingBaseline = await startBaseline(true);
   const signet = await startBenchSignet(dir.path);
   const signetServer = { url: signet.url, pid: signet.child.pid ?? 0 };
   try {
@@ -113,6 +114,11 @@ async function main(): Promise<void> {
     );
     const workloads: Workload[] = [
       { name: 'baseline', server: baseline, make: (c) => baselineSign(c, baseline.token) },
+      {
+        name: 'baseline, checking its signatures',
+        server: checkingBaseline,
+        make: (c) => baselineSign(c, checkingBaseline.token),
+      },
       {
         name: 'signet submit+poll',
         server: signetServer,
@@ -134,8 +140,8 @@ async function main(): Promise<void> {
       });
     }
     const figures = await measureInTurns(workloads, settings, log);
-    const [base, poll] = figures as [LoadFigures, LoadFigures];
-    const prefer = preferProbe.applied ? figures[2] : undefined;
+    const [base, checking, poll] = figures as [LoadFigures, LoadFigures, LoadFigures];
+    const prefer = preferProbe.applied ? figures[3] : undefined;
     const batch = batchProbe.status < 300 ? figures[workloads.length - 1] : undefined;
 
     const sample = JSON.parse(
@@ -158,6 +164,7 @@ async function main(): Promise<void> {
 
     const singleBest = prefer && prefer.tokensPerSec > poll.tokensPerSec ? prefer : poll;
     const ratios = {
+      checkingBaselineVsBaseline: round(checking.tokensPerSec / base.tokensPerSec),
       submitPollVsBaseline: round(poll.tokensPerSec / base.tokensPerSec),
       ...(prefer ? { preferWaitVsBaseline: round(prefer.tokensPerSec / base.tokensPerSec) } : {}),
       ...(batch
@@ -232,6 +239,7 @@ async function main(): Promise<void> {
         'errors',
       ],
       row('baseline (sync Fastify + jose)', base),
+      row('baseline, verifying each token', checking),
       row('signet POST + GET ?wait', poll),
       ...(prefer ? [row('signet POST Prefer: wait', prefer)] : []),
       ...(batch ? [row(`signet POST /requests x${settings.batchSize}`, batch)] : []),
@@ -270,9 +278,14 @@ async function main(): Promise<void> {
       machine: machine(),
       settings,
       // What ran: both compiled, Signet with the flags of `npm start`.
-      commands: { signet: commandOf(signet.child.spawnargs), baseline: baseline.command },
+      commands: {
+        signet: commandOf(signet.child.spawnargs),
+        baseline: baseline.command,
+        checkingBaseline: `BENCH_BASELINE_VERIFY=1 ${checkingBaseline.command}`,
+      },
       endToEnd: {
         baseline: base,
+        baselineVerifying: checking,
         signetSubmitPoll: poll,
         ...(prefer ? { signetPreferWait: prefer } : {}),
         ...(batch ? { signetBatch: batch } : {}),
@@ -286,6 +299,7 @@ async function main(): Promise<void> {
   } finally {
     await signet.stop();
     await baseline.stop();
+    await checkingBaseline.stop();
     dir.remove();
   }
 }

@@ -58,14 +58,23 @@ describe('npm run bench', () => {
       micro: Record<string, number | string>;
       budgetAtTarget: { tokensPerSec: number; serverMs: number; eventLoopMs: number };
       targets: { name: string; met: boolean }[];
-      commands: { signet: string; baseline: string };
+      commands: { signet: string; baseline: string; checkingBaseline: string };
     };
     // Both servers run compiled, as `npm start` runs Signet, not through tsx.
     expect(figures.commands.signet).toMatch(/^node (--[\w-]+=?\S* )*bin\/signet\.js serve$/);
     expect(figures.commands.baseline).toMatch(
       /^node (--[\w-]+=?\S* )*dist\/bench\/baseline-server\.js$/,
     );
-    const workloads = ['baseline', 'signetSubmitPoll', 'signetPreferWait', 'signetBatch'];
+    expect(figures.commands.checkingBaseline).toMatch(
+      /^BENCH_BASELINE_VERIFY=1 node (--[\w-]+=?\S* )*dist\/bench\/baseline-server\.js$/,
+    );
+    const workloads = [
+      'baseline',
+      'baselineVerifying',
+      'signetSubmitPoll',
+      'signetPreferWait',
+      'signetBatch',
+    ];
     expect(Object.keys(figures.endToEnd).sort()).toEqual([...workloads].sort());
     for (const name of workloads) {
       const load = figures.endToEnd[name] as Load;
