@@ -9,15 +9,9 @@ import { tempDir } from '../test/support/temp.js';
 import { KeepAliveClient } from './http-client.js';
 import { microBenchmarks } from './micro.js';
 import { buildForBench, commandOf, startBaseline, startBenchSignet } from './processes.js';
-import {
-  type LoadFigures,
-  machine,
-  printTable,
-  round,
-  type Target,
-  writeResults,
-} from './report.js';
+import { type LoadFigures, machine, printTable, round, writeResults } from './report.js';
 import { runSoak } from './soak.js';
+import { budgetAtTarget, targetsOf } from './targets.js';
 import { measureInTurns, type Workload } from './turns.js';
 import { baselineSign, signetBatch, signetPreferWait, signetSubmitAndPoll } from './workloads.js';
 
@@ -63,28 +57,6 @@ async function supported(
   }
 }
 
-/**
- * The CPU that `ratio` of the baseline's throughput leaves Signet per token:
- * for the server's threads, the most cores any workload of this run kept
- * busy, less what the load generator takes per Signet token; for its event
- * loop, one core.
- */
-function budgetAtTarget(
-  base: LoadFigures,
-  signet: LoadFigures,
-  all: readonly LoadFigures[],
-  ratio: number,
-) {
-  const tokensPerSec = round(base.tokensPerSec * ratio, 0);
-  const cores = Math.max(...all.map((f) => f.coresInUse));
-  return {
-    tokensPerSec,
-    cores,
-    serverMs: round((cores * 1000) / tokensPerSec - signet.clientCpuMsPerToken, 3),
-    eventLoopMs: round(1000 / tokensPerSec, 3),
-  };
-}
-
 async function main(): Promise<void> {
   log('compiling the service and the baseline (tsc)');
   buildForBench();
@@ -94,7 +66,7 @@ async function main(): Promise<void> {
   }
   const dir = tempDir('signet-bench-');
   const baseline = await startBaseline();
-  const checkingBaseline = await startBaseline(true);
+  const verifyingBaseline = await startBaseline(true);
   const signet = await startBenchSignet(dir.path);
   const signetServer = { url: signet.url, pid: signet.child.pid ?? 0 };
   try {
@@ -115,9 +87,9 @@ async function main(): Promise<void> {
     const workloads: Workload[] = [
       { name: 'baseline', server: baseline, make: (c) => baselineSign(c, baseline.token) },
       {
-        name: 'baseline, checking its signatures',
-        server: checkingBaseline,
-        make: (c) => baselineSign(c, checkingBaseline.token),
+        name: 'baseline, verifying each token',
+        server: verifyingBaseline,
+        make: (c) => baselineSign(c, verifyingBaseline.token),
       },
       {
         name: 'signet submit+poll',
@@ -140,7 +112,7 @@ async function main(): Promise<void> {
       });
     }
     const figures = await measureInTurns(workloads, settings, log);
-    const [base, checking, poll] = figures as [LoadFigures, LoadFigures, LoadFigures];
+    const [base, verifying, poll] = figures as [LoadFigures, LoadFigures, LoadFigures];
     const prefer = preferProbe.applied ? figures[3] : undefined;
     const batch = batchProbe.status < 300 ? figures[workloads.length - 1] : undefined;
 
@@ -164,7 +136,7 @@ async function main(): Promise<void> {
 
     const singleBest = prefer && prefer.tokensPerSec > poll.tokensPerSec ? prefer : poll;
     const ratios = {
-      checkingBaselineVsBaseline: round(checking.tokensPerSec / base.tokensPerSec),
+      verifyingBaselineVsBaseline: round(verifying.tokensPerSec / base.tokensPerSec),
       submitPollVsBaseline: round(poll.tokensPerSec / base.tokensPerSec),
       ...(prefer ? { preferWaitVsBaseline: round(prefer.tokensPerSec / base.tokensPerSec) } : {}),
       ...(batch
@@ -176,42 +148,7 @@ async function main(): Promise<void> {
       signingStageVsJoseSign: round(micro.signingStage / micro.joseSign),
       sdkVerifyVsJoseVerify: round(micro.sdkVerify / micro.joseVerify),
     };
-    const targets: Target[] = [
-      {
-        name: 'single-request tokens/s vs baseline',
-        value: round(singleBest.tokensPerSec / base.tokensPerSec),
-        target: '>= 0.60',
-        met: singleBest.tokensPerSec / base.tokensPerSec >= 0.6,
-      },
-      {
-        name: 'p99 submit-to-token (ms) at that load',
-        value: singleBest.p99Ms,
-        target: '< 50',
-        met: singleBest.p99Ms < 50,
-      },
-      {
-        name: 'signing stage vs raw jose sign',
-        value: ratios.signingStageVsJoseSign,
-        target: '>= 0.80',
-        met: ratios.signingStageVsJoseSign >= 0.8,
-      },
-      {
-        name: 'SDK verify (cached) vs raw jose verify',
-        value: ratios.sdkVerifyVsJoseVerify,
-        target: '>= 0.80',
-        met: ratios.sdkVerifyVsJoseVerify >= 0.8,
-      },
-      ...(batch
-        ? [
-            {
-              name: 'batch vs single-request tokens/s',
-              value: round(batch.tokensPerSec / singleBest.tokensPerSec),
-              target: '>= 2',
-              met: batch.tokensPerSec / singleBest.tokensPerSec >= 2,
-            },
-          ]
-        : []),
-    ];
+    const targets = targetsOf(base, singleBest, batch, ratios);
 
     const row = (name: string, f: typeof base) => [
       name,
@@ -239,7 +176,7 @@ async function main(): Promise<void> {
         'errors',
       ],
       row('baseline (sync Fastify + jose)', base),
-      row('baseline, verifying each token', checking),
+      row('baseline, verifying each token', verifying),
       row('signet POST + GET ?wait', poll),
       ...(prefer ? [row('signet POST Prefer: wait', prefer)] : []),
       ...(batch ? [row(`signet POST /requests x${settings.batchSize}`, batch)] : []),
@@ -277,15 +214,15 @@ async function main(): Promise<void> {
       at: new Date().toISOString(),
       machine: machine(),
       settings,
-      // What ran: both compiled, Signet with the flags of `npm start`.
+      // What ran: all compiled, Signet with the flags of `npm start`.
       commands: {
         signet: commandOf(signet.child.spawnargs),
         baseline: baseline.command,
-        checkingBaseline: `BENCH_BASELINE_VERIFY=1 ${checkingBaseline.command}`,
+        verifyingBaseline: `BENCH_BASELINE_VERIFY=1 ${verifyingBaseline.command}`,
       },
       endToEnd: {
         baseline: base,
-        baselineVerifying: checking,
+        baselineVerifying: verifying,
         signetSubmitPoll: poll,
         ...(prefer ? { signetPreferWait: prefer } : {}),
         ...(batch ? { signetBatch: batch } : {}),
@@ -299,7 +236,7 @@ async function main(): Promise<void> {
   } finally {
     await signet.stop();
     await baseline.stop();
-    await checkingBaseline.stop();
+    await verifyingBaseline.stop();
     dir.remove();
   }
 }

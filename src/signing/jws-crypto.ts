@@ -65,7 +65,7 @@ function defaultSigningThreads(): number {
   return cores < 2 ? 0 : Math.min(MAX_SIGNING_THREADS, cores);
 }
 
-/** Signing threads when the machine has a core to spare for them, else inline. */
+/** Signing threads on a machine with more than one core, else inline. */
 export function jwsCryptoFor(threads = defaultSigningThreads()): JwsCrypto {
   return threads > 0 ? new SigningThreads(threads) : inlineJwsCrypto;
 }

@@ -58,14 +58,14 @@ describe('npm run bench', () => {
       micro: Record<string, number | string>;
       budgetAtTarget: { tokensPerSec: number; serverMs: number; eventLoopMs: number };
       targets: { name: string; met: boolean }[];
-      commands: { signet: string; baseline: string; checkingBaseline: string };
+      commands: { signet: string; baseline: string; verifyingBaseline: string };
     };
     // Both servers run compiled, as `npm start` runs Signet, not through tsx.
     expect(figures.commands.signet).toMatch(/^node (--[\w-]+=?\S* )*bin\/signet\.js serve$/);
     expect(figures.commands.baseline).toMatch(
       /^node (--[\w-]+=?\S* )*dist\/bench\/baseline-server\.js$/,
     );
-    expect(figures.commands.checkingBaseline).toMatch(
+    expect(figures.commands.verifyingBaseline).toMatch(
       /^BENCH_BASELINE_VERIFY=1 node (--[\w-]+=?\S* )*dist\/bench\/baseline-server\.js$/,
     );
     const workloads = [
