@@ -91,7 +91,9 @@ describe('SigningThreads', () => {
     expect(second).toBeGreaterThan(0);
     expect((first ?? 0) + (second ?? 0)).toBe(100);
     for (const signature of await Promise.all([...few, ...backlog])) {
-      expect(await inlineJwsCrypto.verify('EdDSA', input, signature as string, publicKey)).toBe(true);
+      expect(await inlineJwsCrypto.verify('EdDSA', input, signature as string, publicKey)).toBe(
+        true,
+      );
     }
     expect(started.map((thread) => thread.load)).toEqual([0, 0]);
   });
