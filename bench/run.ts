@@ -137,6 +137,7 @@ async function main(): Promise<void> {
     const singleBest = prefer && prefer.tokensPerSec > poll.tokensPerSec ? prefer : poll;
     const ratios = {
       verifyingBaselineVsBaseline: round(verifying.tokensPerSec / base.tokensPerSec),
+      singleVsVerifyingBaseline: round(singleBest.tokensPerSec / verifying.tokensPerSec),
       submitPollVsBaseline: round(poll.tokensPerSec / base.tokensPerSec),
       ...(prefer ? { preferWaitVsBaseline: round(prefer.tokensPerSec / base.tokensPerSec) } : {}),
       ...(batch
@@ -205,6 +206,11 @@ async function main(): Promise<void> {
         round(micro.sdkVerify, 0),
         ratios.sdkVerifyVsJoseVerify,
       ],
+    ]);
+    printTable('A signer that checks its signatures, as Signet does', [
+      ['tokens/s ratio', 'value'],
+      ['verifying baseline vs baseline', ratios.verifyingBaselineVsBaseline],
+      ['signet single request vs verifying baseline', ratios.singleVsVerifyingBaseline],
     ]);
     printTable('Targets', [
       ['target', 'value', 'wanted', 'met'],

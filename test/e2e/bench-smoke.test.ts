@@ -50,12 +50,19 @@ describe('npm run bench', () => {
     const results = join(dir.path, 'latest.json');
     const { code, stdout } = await runBench(results);
     expect(code).toBe(0);
-    for (const title of ['End to end', 'CPU per token at 60% of the baseline', 'Micro', 'Targets'])
+    for (const title of [
+      'End to end',
+      'CPU per token at 60% of the baseline',
+      'A signer that checks its signatures',
+      'Micro',
+      'Targets',
+    ])
       expect(stdout).toContain(title);
 
     const figures = JSON.parse(readFileSync(results, 'utf8')) as {
       endToEnd: Record<string, Load>;
       micro: Record<string, number | string>;
+      ratios: Record<string, number>;
       budgetAtTarget: { tokensPerSec: number; serverMs: number; eventLoopMs: number };
       targets: { name: string; met: boolean }[];
       commands: { signet: string; baseline: string; verifyingBaseline: string };
@@ -88,6 +95,8 @@ describe('npm run bench', () => {
     }
     for (const name of ['joseSign', 'joseVerify', 'signingStage', 'caStage', 'sdkVerify'])
       expect(figures.micro[name], name).toBeGreaterThan(0);
+    for (const name of ['verifyingBaselineVsBaseline', 'singleVsVerifyingBaseline'])
+      expect(figures.ratios[name], name).toBeGreaterThan(0);
     expect(figures.budgetAtTarget.tokensPerSec).toBeGreaterThan(0);
     expect(figures.budgetAtTarget.eventLoopMs).toBeGreaterThan(0);
     expect(figures.targets.map((t) => t.name)).toEqual([
