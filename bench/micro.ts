@@ -22,6 +22,7 @@ import { loadConfig } from '../src/config/loader.js';
 import { systemClock } from '../src/domain/ports.js';
 import { KeyRotationService } from '../src/service/key-rotation-service.js';
 import { ResponseAssembler } from '../src/service/response-assembler.js';
+import { jwsCryptoFor } from '../src/signing/jws-crypto.js';
 import { SignatureGenerator } from '../src/signing/signature-generator.js';
 import { TokenGenerator } from '../src/signing/token-generator.js';
 import { rate } from './closed-loop.js';
@@ -62,6 +63,8 @@ export async function microBenchmarks(options: {
 }): Promise<MicroFigures> {
   const { durationMs, inFlight, log } = options;
   const service = await inProcessService(options.dataDir);
+  // The signing stage as the service runs it: on its signing threads (inline on one core).
+  const jwsCrypto = jwsCryptoFor();
   try {
     const key = await service.keyManager.getKeyForSigning();
     const kid = key.record.kid;
@@ -75,7 +78,7 @@ export async function microBenchmarks(options: {
     });
     const validated = await validator.validateKey(kid);
     const tokens = new TokenGenerator(service.config.publicUrl);
-    const signer = new SignatureGenerator();
+    const signer = new SignatureGenerator(jwsCrypto);
     const assembler = new ResponseAssembler();
     const caLocations = validated.map((ca) => ({
       id: ca.caId,
@@ -157,6 +160,7 @@ export async function microBenchmarks(options: {
       sdkRevocation: first.revocation.source,
     };
   } finally {
+    await jwsCrypto.close();
     await service.stop();
   }
 }
