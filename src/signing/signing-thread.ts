@@ -4,52 +4,7 @@ import { SignetError } from '../domain/errors.js';
 import type { Algorithm } from '../domain/types.js';
 import type { SignedAndChecked } from './jws-crypto.js';
 import { JWS_PARAMS } from './one-shot-jws.js';
-
-/**
- * The thread's code, evaluated as a script so that it loads the same way from
- * the compiled build, under tsx and under the test runner. It holds keys by
- * number (a KeyObject crosses postMessage as a copy that stays non-extractable)
- * and answers each batch in order; an error names no key material.
- */
-const THREAD_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { sign, verify } = require('node:crypto');
-const params = workerData.params;
-const keys = new Map();
-function run(job) {
-  const key = keys.get(job.keyId);
-  const p = params[job.alg];
-  if (!key || !p) throw new Error('unknown key or algorithm');
-  const data = Buffer.from(job.input);
-  if (job.signature !== undefined) {
-    return verify(p.digest, data, { key, ...p.options }, Buffer.from(job.signature, 'base64url'));
-  }
-  const signature = sign(p.digest, data, { key, ...p.options });
-  if (job.checkKeyIds === undefined) return signature.toString('base64url');
-  const checks = job.checkKeyIds.map((id) => {
-    const checkKey = keys.get(id);
-    if (!checkKey) return null;
-    try {
-      return verify(p.digest, data, { key: checkKey, ...p.options }, signature);
-    } catch {
-      return false;
-    }
-  });
-  return { signature: signature.toString('base64url'), checks };
-}
-parentPort.on('message', (message) => {
-  if (message.type === 'key') return void keys.set(message.keyId, message.key);
-  if (message.type === 'forget') return void keys.delete(message.keyId);
-  const results = message.jobs.map((job) => {
-    try {
-      return { value: run(job) };
-    } catch (err) {
-      return { error: err instanceof Error ? err.message : 'failed' };
-    }
-  });
-  parentPort.postMessage({ batch: message.batch, results });
-});
-`;
+import { type Ed25519Verifier, LIBSODIUM_PATH, THREAD_SOURCE } from './thread-source.js';
 
 /**
  * Jobs sent to a thread together. Small, so that the thread starts on the
@@ -79,6 +34,7 @@ export interface Job extends HeldKey {
 
 export type JobValue = string | boolean | SignedAndChecked;
 type Result = { value: JobValue } | { error: string };
+type ThreadMessage = { ready: Ed25519Verifier } | { batch: number; results: Result[] };
 
 /** One worker thread and the jobs it holds. */
 export class SigningThread {
@@ -90,14 +46,31 @@ export class SigningThread {
   #load = 0;
   #stopped = false;
 
-  constructor(private readonly onExit: (thread: SigningThread) => void) {
-    this.#worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { params: JWS_PARAMS } });
+  readonly #verifier: Promise<Ed25519Verifier>;
+  #verifierKnown: (verifier: Ed25519Verifier) => void = () => undefined;
+
+  constructor(
+    private readonly onExit: (thread: SigningThread) => void,
+    /** libsodium's binding, for Ed25519 checks; without it (or if it fails to load), OpenSSL's. */
+    libsodiumPath: string | undefined = LIBSODIUM_PATH,
+  ) {
+    this.#verifier = new Promise((resolve) => (this.#verifierKnown = resolve));
+    this.#worker = new Worker(THREAD_SOURCE, {
+      eval: true,
+      workerData: { params: JWS_PARAMS, libsodiumPath },
+    });
     this.#worker.unref();
-    this.#worker.on('message', (message: { batch: number; results: Result[] }) =>
-      this.#settle(message),
-    );
+    this.#worker.on('message', (message: ThreadMessage) => {
+      if ('ready' in message) this.#verifierKnown(message.ready);
+      else this.#settle(message);
+    });
     this.#worker.on('error', () => undefined);
     this.#worker.on('exit', () => this.#fail());
+  }
+
+  /** What checks Ed25519 signatures on this thread, once it has started. */
+  ed25519Verifier(): Promise<Ed25519Verifier> {
+    return this.#verifier;
   }
 
   /** Jobs queued or in flight. */

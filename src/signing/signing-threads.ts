@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import type { Algorithm } from '../domain/types.js';
 import type { JwsCrypto, SignedAndChecked } from './jws-crypto.js';
 import { type HeldKey, type JobValue, SigningThread, threadStopped } from './signing-thread.js';
+import { LIBSODIUM_PATH } from './thread-source.js';
 
 export type { SigningThread };
 
@@ -25,6 +26,8 @@ export class SigningThreads implements JwsCrypto {
     private readonly size: number,
     /** Sees each thread started, the replacement of a dead one included. */
     private readonly onThreadStart: (thread: SigningThread) => void = () => undefined,
+    /** libsodium's binding for Ed25519 checks (see SigningThread). */
+    private readonly libsodiumPath: string | undefined = LIBSODIUM_PATH,
   ) {
     if (size < 1) throw new RangeError('at least one signing thread');
   }
@@ -110,7 +113,7 @@ export class SigningThreads implements JwsCrypto {
     const thread = new SigningThread((dead) => {
       const index = this.#threads.indexOf(dead);
       if (index >= 0 && !this.#closed) this.#threads[index] = this.#start();
-    });
+    }, this.libsodiumPath);
     this.onThreadStart(thread);
     return thread;
   }

@@ -64,6 +64,46 @@ describe.each(['threads', 'inline'] as const)('sign and check in one job (%s)', 
   });
 });
 
+describe('Ed25519 checks on the signing threads', () => {
+  const checkAll = async (threads: SigningThreads) => {
+    const { privateKey, publicKey } = pairs.EdDSA();
+    const input = signingInputOf({ alg: 'EdDSA', kid: 'k' }, payload);
+    const { signature, checks } = await threads.signAndCheck('EdDSA', input, privateKey, [
+      publicKey,
+      pairs.EdDSA().publicKey,
+      pairs.ES256().publicKey,
+    ]);
+    const tampered = `${signature.slice(0, 10)}${signature[10] === 'A' ? 'B' : 'A'}${signature.slice(11)}`;
+    return {
+      checks,
+      verified: await threads.verify('EdDSA', input, signature, publicKey),
+      tamperedVerified: await threads.verify('EdDSA', input, tampered, publicKey),
+    };
+  };
+
+  it('uses libsodium when it is installed, with the same answers', async () => {
+    const started: SigningThread[] = [];
+    pool = new SigningThreads(1, (thread) => started.push(thread));
+    expect(await checkAll(pool)).toEqual({
+      checks: [true, false, false],
+      verified: true,
+      tamperedVerified: false,
+    });
+    expect(await started[0]?.ed25519Verifier()).toBe('libsodium');
+  });
+
+  it('falls back to OpenSSL when libsodium does not load, with the same answers', async () => {
+    const started: SigningThread[] = [];
+    pool = new SigningThreads(1, (thread) => started.push(thread), '/nonexistent/sodium.js');
+    expect(await checkAll(pool)).toEqual({
+      checks: [true, false, false],
+      verified: true,
+      tamperedVerified: false,
+    });
+    expect(await started[0]?.ed25519Verifier()).toBe('openssl');
+  });
+});
+
 describe('SigningThreads', () => {
   it('answers every job of a burst with the right key, past the keys a thread keeps', async () => {
     pool = new SigningThreads(1);
