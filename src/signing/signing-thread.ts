@@ -46,24 +46,25 @@ export class SigningThread {
   #load = 0;
   #stopped = false;
 
+  /** Settled by the thread's first message, which says what it checks Ed25519 signatures with. */
   readonly #verifier: Promise<Ed25519Verifier>;
-  #verifierKnown: (verifier: Ed25519Verifier) => void = () => undefined;
 
   constructor(
     private readonly onExit: (thread: SigningThread) => void,
     /** libsodium's binding, for Ed25519 checks; without it (or if it fails to load), OpenSSL's. */
     libsodiumPath: string | undefined = LIBSODIUM_PATH,
   ) {
-    this.#verifier = new Promise((resolve) => (this.#verifierKnown = resolve));
     this.#worker = new Worker(THREAD_SOURCE, {
       eval: true,
       workerData: { params: JWS_PARAMS, libsodiumPath },
     });
     this.#worker.unref();
-    this.#worker.on('message', (message: ThreadMessage) => {
-      if ('ready' in message) this.#verifierKnown(message.ready);
-      else this.#settle(message);
-    });
+    this.#verifier = new Promise((resolve) =>
+      this.#worker.on('message', (message: ThreadMessage) => {
+        if ('ready' in message) resolve(message.ready);
+        else this.#settle(message);
+      }),
+    );
     this.#worker.on('error', () => undefined);
     this.#worker.on('exit', () => this.#fail());
   }
