@@ -1,10 +1,9 @@
 import { createHash, type KeyObject } from 'node:crypto';
-import { decodeProtectedHeader } from 'jose';
 import { SignetError } from '../domain/errors.js';
 import type { CertificateAuthority, CertificateRepository, Clock } from '../domain/ports.js';
 import { ALGORITHMS, type Algorithm, type IssuedCertificate } from '../domain/types.js';
 import { inlineJwsCrypto, type JwsCrypto } from '../signing/jws-crypto.js';
-import { splitCompact } from '../signing/one-shot-jws.js';
+import { protectedHeaderOf, splitCompact } from '../signing/one-shot-jws.js';
 import type { CaHealthMonitor } from './ca-health.js';
 import { ValidatedChainCache } from './chain-cache.js';
 import type { CrlChecker } from './crl-client.js';
@@ -103,21 +102,14 @@ export class CAValidator {
     checks?: readonly (boolean | null)[],
   ): Promise<void> {
     if (validated.length === 0) fail('no validated CA certificate to verify the signature with');
-    let alg: Algorithm;
-    let kid: unknown;
-    try {
-      const header = decodeProtectedHeader(jws);
-      if (!ALGORITHMS.includes(header.alg as Algorithm)) {
-        fail(`unsupported JWS alg ${String(header.alg)}`);
-      }
-      alg = header.alg as Algorithm;
-      kid = header.kid;
-    } catch (err) {
-      if (err instanceof SignetError) throw err;
-      fail('the JWS is malformed', err);
-    }
+    const header = protectedHeaderOf(jws);
     const parts = splitCompact(jws);
-    if (!parts) fail('the JWS is malformed');
+    if (!header || !parts) fail('the JWS is malformed');
+    if (!ALGORITHMS.includes(header.alg as Algorithm)) {
+      fail(`unsupported JWS alg ${String(header.alg)}`);
+    }
+    const alg = header.alg as Algorithm;
+    const { kid } = header;
     const { input, signature } = parts;
     const crypto = this.options.crypto ?? inlineJwsCrypto;
     for (const [index, ca] of validated.entries()) {

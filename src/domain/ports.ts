@@ -30,7 +30,7 @@ export interface NewRequest {
   processor: string;
   callbackUrl?: string;
   idempotencyKey?: string;
-  /** Fingerprint of the submission, to refuse an idempotency key reused with other content. */
+  /** Fingerprint of the submission, to refuse an idempotency key reused with other content ('' without a key). */
   fingerprint: string;
   /**
    * Store it already leased to this worker (the instance that accepted it

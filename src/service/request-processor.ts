@@ -18,6 +18,13 @@ function envelopeOf(record: RequestRecord): RequestEnvelope {
   };
 }
 
+/** base64url SHA-256 of the canonical request: what an Idempotency-Key must come back with. */
+function fingerprintOf(data: unknown, processor: string, callbackUrl: string | undefined): string {
+  return createHash('sha256')
+    .update(canonicalize({ data, processor, callbackUrl: callbackUrl ?? null }) ?? '')
+    .digest('base64url');
+}
+
 export interface RequestProcessorOptions {
   queue: RequestQueue;
   notifier: WorkNotifier;
@@ -46,11 +53,9 @@ export class RequestProcessor {
     }
     if (body.callbackUrl !== undefined) this.options.checkCallbackUrl(body.callbackUrl);
     checkRequestData(body.data);
-    const fingerprint = createHash('sha256')
-      .update(
-        canonicalize({ data: body.data, processor, callbackUrl: body.callbackUrl ?? null }) ?? '',
-      )
-      .digest('base64url');
+    // Only an idempotent replay compares it: without a key, no request is ever matched against this one.
+    const fingerprint =
+      idempotencyKey === undefined ? '' : fingerprintOf(body.data, processor, body.callbackUrl);
     const slot = this.options.reserveWorker?.();
     let result: { record: RequestRecord; created: boolean };
     try {

@@ -88,6 +88,24 @@ export function splitCompact(jws: string): { input: string; signature: string } 
   return end < 0 ? undefined : { input: jws.slice(0, end), signature: jws.slice(end + 1) };
 }
 
+/**
+ * The protected header of a compact JWS, or undefined when it is not a JSON
+ * object. Unlike jose's decodeProtectedHeader, it decodes base64url in native
+ * code: the worker reads back the header of every JWS it signs.
+ */
+export function protectedHeaderOf(jws: string): Record<string, unknown> | undefined {
+  const end = jws.indexOf('.');
+  if (end <= 0) return undefined;
+  try {
+    const header: unknown = JSON.parse(Buffer.from(jws.slice(0, end), 'base64url').toString());
+    return typeof header === 'object' && header !== null && !Array.isArray(header)
+      ? (header as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Whether the signature of a compact JWS verifies with `key` under `alg` (the header is not read). */
 export function verifyCompact(alg: Algorithm, jws: string, key: KeyObject): boolean {
   const parts = splitCompact(jws);

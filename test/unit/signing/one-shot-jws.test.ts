@@ -1,7 +1,11 @@
-import { CompactSign, compactVerify } from 'jose';
+import { CompactSign, compactVerify, decodeProtectedHeader } from 'jose';
 import { describe, expect, it } from 'vitest';
 import type { Algorithm } from '../../../src/domain/types.js';
-import { signCompact, verifyCompact } from '../../../src/signing/one-shot-jws.js';
+import {
+  protectedHeaderOf,
+  signCompact,
+  verifyCompact,
+} from '../../../src/signing/one-shot-jws.js';
 import { keyPairs } from '../../support/key-pairs.js';
 
 const pairs = keyPairs;
@@ -26,5 +30,24 @@ describe.each(Object.keys(pairs) as Algorithm[])('one-shot JWS with %s', (alg) =
     const flipped = `${s.slice(0, 10)}${s[10] === 'A' ? 'B' : 'A'}${s.slice(11)}`;
     expect(verifyCompact(alg, `${h}.${p}.${flipped}`, publicKey)).toBe(false);
     expect(verifyCompact(alg, jws, pairs[alg]().publicKey)).toBe(false);
+  });
+});
+
+describe('protectedHeaderOf', () => {
+  const encode = (value: string): string => Buffer.from(value).toString('base64url');
+
+  it('reads the header jose reads from a signed JWS', async () => {
+    const { privateKey } = pairs.EdDSA();
+    const header = { alg: 'EdDSA', kid: 'k-ü', typ: 'signet-response+jwt', x5u: 'https://a/b' };
+    const jws = await new CompactSign(payload).setProtectedHeader(header).sign(privateKey);
+    expect(protectedHeaderOf(jws)).toEqual(decodeProtectedHeader(jws));
+    expect(protectedHeaderOf(jws)).toEqual(header);
+  });
+
+  it('answers undefined for a header that is not a JSON object', () => {
+    for (const first of ['', 'not', encode('[1]'), encode('"alg"'), encode('null'), encode('{')]) {
+      expect(protectedHeaderOf(`${first}.e30.c2ln`)).toBeUndefined();
+    }
+    expect(protectedHeaderOf('no-dot-at-all')).toBeUndefined();
   });
 });
