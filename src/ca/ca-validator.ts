@@ -112,15 +112,22 @@ export class CAValidator {
     const { kid } = header;
     const { input, signature } = parts;
     const crypto = this.options.crypto ?? inlineJwsCrypto;
+    // Certificates of the same key share a KeyObject (leafPublicKey): verified here once for all.
+    const verifiedHere = new Map<KeyObject, boolean>();
     for (const [index, ca] of validated.entries()) {
       if (kid !== ca.certificate.kid) {
         fail(`the JWS kid does not match the certificate from ${ca.caId}`);
       }
       let verified: boolean;
       try {
-        verified =
-          checks?.[index] ??
-          (await crypto.verify(alg, input, signature, leafPublicKey(ca.leafPem)));
+        const key = leafPublicKey(ca.leafPem);
+        const checked = checks?.[index] ?? verifiedHere.get(key);
+        if (checked === undefined || checked === null) {
+          verified = await crypto.verify(alg, input, signature, key);
+          verifiedHere.set(key, verified);
+        } else {
+          verified = checked;
+        }
       } catch (err) {
         fail(`the signature does not verify with the certificate from ${ca.caId}`, err);
       }

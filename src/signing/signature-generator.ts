@@ -52,9 +52,14 @@ export class SignatureGenerator {
       return { jws: `${input}.${signature}`, signature };
     }
     const privateKey = keyObject(key.privateKey);
-    const { signature, checks } = checkWith
-      ? await this.crypto.signAndCheck(alg, input, privateKey, checkWith)
-      : { signature: await this.crypto.sign(alg, input, privateKey), checks: undefined };
-    return { jws: `${input}.${signature}`, signature, ...(checks ? { checks } : {}) };
+    if (!checkWith) {
+      const signature = await this.crypto.sign(alg, input, privateKey);
+      return { jws: `${input}.${signature}`, signature };
+    }
+    // The certificates of one key at several CAs share a KeyObject (leafPublicKey): one check answers for all.
+    const distinct = [...new Set(checkWith)];
+    const made = await this.crypto.signAndCheck(alg, input, privateKey, distinct);
+    const checks = checkWith.map((checkKey) => made.checks[distinct.indexOf(checkKey)] ?? null);
+    return { jws: `${input}.${made.signature}`, signature: made.signature, checks };
   }
 }

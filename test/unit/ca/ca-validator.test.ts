@@ -10,6 +10,7 @@ import { x509 } from '../../../src/ca/x509.js';
 import { SignetError } from '../../../src/domain/errors.js';
 import type { CertificateAuthority } from '../../../src/domain/ports.js';
 import type { Algorithm } from '../../../src/domain/types.js';
+import { inlineJwsCrypto, type JwsCrypto } from '../../../src/signing/jws-crypto.js';
 import type { Store } from '../../../src/store/index.js';
 import { ManualClock } from '../../support/clock.js';
 import { memoryStore, newLocalCa, signingKey, splitPem } from './helpers.js';
@@ -243,6 +244,39 @@ describe('CAValidator', () => {
       await expect(
         v.verifySignature(validated, await sign(keys, 'ES256', 'other'), [true, true]),
       ).rejects.toMatchObject({ message: expect.stringMatching(/kid does not match/) });
+    });
+
+    it('verifies once for the certificates of one key at several CAs', async () => {
+      const verified: number[] = [];
+      const crypto: JwsCrypto = {
+        ...inlineJwsCrypto,
+        verify: (...args) => {
+          verified.push(1);
+          return inlineJwsCrypto.verify(...args);
+        },
+      };
+      const v = new CAValidator({
+        cas: [spyA, spyB],
+        certificates: store.certificates,
+        health,
+        required: 2,
+        clock,
+        ocspCache: new OcspCache(clock),
+        crypto,
+      });
+      const validated = await v.validateKey(kid);
+      expect(validated.map((ca) => ca.leafPem)).toHaveLength(2);
+      expect(validated[0]?.leafPem).not.toBe(validated[1]?.leafPem);
+      const [keyA, keyB] = v.signatureKeys(validated);
+      expect(keyA).toBe(keyB);
+      await expect(
+        v.verifySignature(validated, await sign(keys, 'ES256')),
+      ).resolves.toBeUndefined();
+      expect(verified).toHaveLength(1);
+      const stranger = await sign(await signingKey('ES256'), 'ES256');
+      await expect(v.verifySignature(validated, stranger)).rejects.toMatchObject({
+        message: expect.stringMatching(/does not verify with the certificate from local-a/),
+      });
     });
 
     it('refuses a JWS made with another key, another kid, or no validated CA', async () => {
