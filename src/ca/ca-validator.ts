@@ -118,15 +118,13 @@ export class CAValidator {
       if (kid !== ca.certificate.kid) {
         fail(`the JWS kid does not match the certificate from ${ca.caId}`);
       }
-      let verified: boolean;
+      let verified: boolean | null | undefined;
       try {
         const key = leafPublicKey(ca.leafPem);
-        const checked = checks?.[index] ?? verifiedHere.get(key);
-        if (checked === undefined || checked === null) {
+        verified = checks?.[index] ?? verifiedHere.get(key);
+        if (verified == null) {
           verified = await crypto.verify(alg, input, signature, key);
           verifiedHere.set(key, verified);
-        } else {
-          verified = checked;
         }
       } catch (err) {
         fail(`the signature does not verify with the certificate from ${ca.caId}`, err);
