@@ -113,7 +113,7 @@ export class CAValidator {
     const { input, signature } = parts;
     const crypto = this.options.crypto ?? inlineJwsCrypto;
     // Certificates of the same key share a KeyObject (leafPublicKey): verified here once for all.
-    const verifiedHere = new Map<KeyObject, boolean>();
+    let verifiedHere: Map<KeyObject, boolean> | undefined;
     for (const [index, ca] of validated.entries()) {
       if (kid !== ca.certificate.kid) {
         fail(`the JWS kid does not match the certificate from ${ca.caId}`);
@@ -121,10 +121,10 @@ export class CAValidator {
       let verified: boolean | null | undefined;
       try {
         const key = leafPublicKey(ca.leafPem);
-        verified = checks?.[index] ?? verifiedHere.get(key);
+        verified = checks?.[index] ?? verifiedHere?.get(key);
         if (verified == null) {
           verified = await crypto.verify(alg, input, signature, key);
-          verifiedHere.set(key, verified);
+          (verifiedHere ??= new Map()).set(key, verified);
         }
       } catch (err) {
         fail(`the signature does not verify with the certificate from ${ca.caId}`, err);
