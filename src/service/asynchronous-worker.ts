@@ -8,6 +8,7 @@ import type {
   WorkNotifier,
 } from '../domain/ports.js';
 import type { RequestEnvelope } from '../domain/types.js';
+import { RemovableList } from '../shared/removable-list.js';
 import { CompletionBatcher } from './completion-batcher.js';
 
 export interface WorkerOptions {
@@ -60,7 +61,8 @@ const MAX_RESIGN = 3;
 /** Leases requests from the queue and runs them through the pipeline. */
 export class AsynchronousWorker {
   #running = false;
-  #inFlight = new Set<Promise<void>>();
+  /** Not a Set: see RemovableList. */
+  readonly #inFlight = new RemovableList<Promise<void>>();
   #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
   #unsubscribe: (() => void) | undefined;
@@ -102,7 +104,7 @@ export class AsynchronousWorker {
     this.#wake?.();
     await this.#loop;
     const grace = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
-    await Promise.race([Promise.allSettled([...this.#inFlight]), grace]);
+    await Promise.race([Promise.allSettled(this.#inFlight.values()), grace]);
     // If the store is down, the leases simply expire and any instance takes the work again.
     await this.options.queue.releaseAll(this.options.owner).catch((err: unknown) => {
       this.options.logger.warn({ err }, 'could not release leases; they will expire');
@@ -183,9 +185,9 @@ export class AsynchronousWorker {
   }
 
   private track(work: Promise<void>): void {
-    this.#inFlight.add(work);
+    const untrack = this.#inFlight.add(work);
     void work.finally(() => {
-      this.#inFlight.delete(work);
+      untrack();
       // A freed slot matters to the loop only when queued work is waiting for one.
       if (this.#queueMayHaveWork) this.#wake?.();
     });

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { RemovableList } from '../shared/removable-list.js';
 import type { StatusView } from './api.js';
 
 /** A settled request as its owner would read it from the store. */
@@ -7,7 +8,7 @@ export interface SettledView {
   view: StatusView;
 }
 
-/** Settled views kept in memory for status reads that come just after the settlement. */
+/** Settled views no waiter took, kept in memory for status reads that come just after. */
 const RECENT_MAX = 4096;
 /** Bounds the memory they take whatever the size of the data (a view holds it twice). */
 const RECENT_MAX_BYTES = 32 * 1024 * 1024;
@@ -22,11 +23,11 @@ function approximateBytes({ view }: SettledView): number {
 export class CompletionWaiter {
   readonly #events = new EventEmitter().setMaxListeners(0);
   /**
-   * The waits under way, each ended by `close`: a set, not a listener each on
+   * The waits under way, each ended by `close`: a list, not a listener each on
    * one 'close' event, whose removal scans every listener (a batch of
-   * hundreds of waits made that quadratic).
+   * hundreds of waits made that quadratic), nor a Set (see RemovableList).
    */
-  readonly #waits = new Set<() => void>();
+  readonly #waits = new RemovableList<() => void>();
   /** Insertion order is settlement order: the oldest entries are at the front. */
   readonly #recent = new Map<string, { view: SettledView; at: number; bytes: number }>();
   #recentBytes = 0;
@@ -39,13 +40,16 @@ export class CompletionWaiter {
 
   /** `view`, when given, is handed to the waiters, so that they need not read the store again. */
   settled(requestId: string, view?: SettledView): void {
-    if (view) this.#remember(requestId, view);
-    this.#events.emit(requestId, view);
+    const delivered = this.#events.emit(requestId, view);
+    // A waiter answered its client with the view; later reads are rare and the store answers them.
+    // Kept, each view would outlive several young-generation collections and be promoted.
+    if (view && !delivered) this.#remember(requestId, view);
   }
 
   /**
-   * How this process settled `requestId`, if it did within the last 30 s. A
-   * settled request never changes, so this is what the store holds for it.
+   * How this process settled `requestId`, if it did within the last 30 s and
+   * no waiter took the view. A settled request never changes, so this is what
+   * the store holds for it.
    */
   recent(requestId: string): SettledView | undefined {
     const entry = this.#recent.get(requestId);
@@ -84,18 +88,18 @@ export class CompletionWaiter {
       const done = (view?: SettledView): void => {
         clearTimeout(timer);
         this.#events.off(requestId, done);
-        this.#waits.delete(done);
+        stopTracking();
         resolve(view);
       };
       const timer = setTimeout(done, ms);
       this.#events.once(requestId, done);
-      this.#waits.add(done);
+      const stopTracking = this.#waits.add(done);
     });
   }
 
   /** Ends every wait (shutdown). */
   close(): void {
     this.#closed = true;
-    for (const done of [...this.#waits]) done();
+    for (const done of this.#waits.values()) done();
   }
 }

@@ -39,8 +39,15 @@ type ThreadMessage = { ready: Ed25519Verifier } | { batch: number; results: Resu
 /** One worker thread and the jobs it holds. */
 export class SigningThread {
   readonly #worker: Worker;
-  readonly #keys = new Map<number, true>();
-  readonly #inFlight = new Map<number, Job[]>();
+  /**
+   * The keys the thread holds, with when each was last sent a job. A value
+   * updated in place, not an entry deleted and set again per job to keep
+   * recency order: that rebuilt the Map's table every few jobs (see RemovableList).
+   */
+  readonly #keys = new Map<number, number>();
+  #jobsSent = 0;
+  /** Chunks sent and not answered, oldest first: the thread answers them in order. */
+  #inFlight: { batch: number; jobs: Job[] }[] = [];
   #queued: Job[] = [];
   #nextBatch = 0;
   #load = 0;
@@ -108,26 +115,17 @@ export class SigningThread {
       return;
     }
     if (jobs.length === 0) return;
-    const needed = new Set<number>();
+    const sentAt = ++this.#jobsSent;
     for (const job of jobs) {
       for (const { key, keyId } of job.checks ? [job, ...job.checks] : [job]) {
-        if (!needed.has(keyId) && !this.#keys.has(keyId)) {
-          this.#worker.postMessage({ type: 'key', keyId, key });
-        }
-        needed.add(keyId);
-        this.#keys.delete(keyId);
-        this.#keys.set(keyId, true);
+        if (!this.#keys.has(keyId)) this.#worker.postMessage({ type: 'key', keyId, key });
+        this.#keys.set(keyId, sentAt);
       }
     }
-    for (const keyId of this.#keys.keys()) {
-      if (this.#keys.size <= MAX_KEYS_PER_THREAD) break;
-      if (needed.has(keyId)) continue;
-      this.#keys.delete(keyId);
-      this.#worker.postMessage({ type: 'forget', keyId });
-    }
+    if (this.#keys.size > MAX_KEYS_PER_THREAD) this.#forgetOldKeys(sentAt);
     const batch = this.#nextBatch++;
-    this.#inFlight.set(batch, jobs);
-    if (this.#inFlight.size === 1) this.#worker.ref();
+    this.#inFlight.push({ batch, jobs });
+    if (this.#inFlight.length === 1) this.#worker.ref();
     this.#worker.postMessage({
       type: 'jobs',
       batch,
@@ -141,10 +139,19 @@ export class SigningThread {
     });
   }
 
+  /** Past MAX_KEYS_PER_THREAD, the least recently used keys go, never one this chunk needs. */
+  #forgetOldKeys(sentAt: number): void {
+    const byAge = [...this.#keys].filter(([, at]) => at !== sentAt).sort((a, b) => a[1] - b[1]);
+    for (const [keyId] of byAge.slice(0, this.#keys.size - MAX_KEYS_PER_THREAD)) {
+      this.#keys.delete(keyId);
+      this.#worker.postMessage({ type: 'forget', keyId });
+    }
+  }
+
   #settle(message: { batch: number; results: Result[] }): void {
-    const jobs = this.#inFlight.get(message.batch) ?? [];
-    this.#inFlight.delete(message.batch);
-    if (this.#inFlight.size === 0) this.#worker.unref();
+    const index = this.#inFlight.findIndex((sent) => sent.batch === message.batch);
+    const jobs = index < 0 ? [] : (this.#inFlight.splice(index, 1)[0]?.jobs ?? []);
+    if (this.#inFlight.length === 0) this.#worker.unref();
     this.#load -= jobs.length;
     jobs.forEach((job, index) => {
       const result = message.results[index];
@@ -155,8 +162,8 @@ export class SigningThread {
 
   /** The thread ended: nothing it held will be answered. */
   #fail(): void {
-    const jobs = [...this.#inFlight.values()].flat().concat(this.#queued);
-    this.#inFlight.clear();
+    const jobs = this.#inFlight.flatMap((sent) => sent.jobs).concat(this.#queued);
+    this.#inFlight = [];
     this.#queued = [];
     this.#load = 0;
     for (const job of jobs) job.reject(threadStopped());

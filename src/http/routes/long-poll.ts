@@ -1,5 +1,6 @@
 import type { RequestRecord } from '../../domain/types.js';
 import type { AuthenticatedClient, SignetApi, StatusView } from '../../service/api.js';
+import { RemovableList } from '../../shared/removable-list.js';
 
 /**
  * The status of a request, waiting up to `waitMs` for it to settle. On
@@ -30,26 +31,23 @@ export async function statusUntilClosing(
 /**
  * The callbacks to run when a signal aborts, behind one listener per signal:
  * a listener each (one per long-poll, hundreds for a batch) made adding and
- * removing them scan the signal's whole list.
+ * removing them scan the signal's whole list. A list, not a Set: see RemovableList.
  */
-const onAbort = new WeakMap<AbortSignal, Set<() => void>>();
+const onAbort = new WeakMap<AbortSignal, RemovableList<() => void>>();
 
 /** Runs `callback` once when `signal` aborts; the returned function cancels that. */
 function whenAborted(signal: AbortSignal, callback: () => void): () => void {
-  const registered = callbacksOf(signal);
-  registered.add(callback);
-  return () => void registered.delete(callback);
+  return callbacksOf(signal).add(callback);
 }
 
-function callbacksOf(signal: AbortSignal): Set<() => void> {
+function callbacksOf(signal: AbortSignal): RemovableList<() => void> {
   const known = onAbort.get(signal);
   if (known) return known;
-  const callbacks = new Set<() => void>();
+  const callbacks = new RemovableList<() => void>();
   signal.addEventListener(
     'abort',
     () => {
-      for (const run of [...callbacks]) run();
-      callbacks.clear();
+      for (const run of callbacks.values()) run();
     },
     { once: true },
   );

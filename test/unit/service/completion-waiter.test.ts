@@ -9,13 +9,16 @@ const view = (requestId: string): SettledView => ({
 describe('CompletionWaiter', () => {
   afterEach(() => vi.useRealTimers());
 
-  it('hands the settled view to a waiter, and to a status read that comes just after', async () => {
+  it('hands the settled view to a waiter, and keeps it only when no one was waiting', async () => {
     const waiter = new CompletionWaiter();
     const waiting = waiter.wait('r1', 5_000);
     waiter.settled('r1', view('r1'));
     expect(await waiting).toEqual(view('r1'));
-    expect(waiter.recent('r1')).toEqual(view('r1'));
-    expect(waiter.recent('r2')).toBeUndefined();
+    // Its client has it; a later read goes to the store.
+    expect(waiter.recent('r1')).toBeUndefined();
+    waiter.settled('r2', view('r2'));
+    expect(waiter.recent('r2')).toEqual(view('r2'));
+    expect(waiter.recent('r3')).toBeUndefined();
   });
 
   it('forgets a settlement after 30 s', () => {
