@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { SignetError } from '../domain/errors.js';
 import type { ClientRepository, Clock } from '../domain/ports.js';
 import type { Role } from '../domain/types.js';
@@ -14,8 +14,8 @@ const TOKEN_FORMAT = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 /** A token is looked up by a short hash prefix and then compared in full, in constant time. */
 function digest(token: string): { tokenId: string; secretHash: string } {
-  const hash = createHash('sha256').update(token, 'utf8').digest('hex');
-  return { tokenId: hash.slice(0, 16), secretHash: hash };
+  const secretHash = hash('sha256', token, 'hex');
+  return { tokenId: secretHash.slice(0, 16), secretHash };
 }
 
 const DUMMY_HASH = Buffer.alloc(32);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 
 /**
@@ -20,7 +20,5 @@ export function canonicalDigest(value: unknown): string {
 }
 
 function digestOf(value: unknown): string {
-  return createHash('sha256')
-    .update(canonicalize(value) ?? 'null')
-    .digest('base64url');
+  return hash('sha256', canonicalize(value) ?? 'null', 'base64url');
 }

@@ -6,7 +6,7 @@ import { StatementTemplate } from './statement-template.js';
 
 type FoundClient = ApiClient & { secretHash: string };
 
-/** Token lookups kept at most; the least recently used one goes first. */
+/** Token lookups kept at most; the first one kept goes first. */
 const MAX_REMEMBERED = 1024;
 
 export class StoreClientRepository implements ClientRepository {
@@ -21,13 +21,19 @@ export class StoreClientRepository implements ClientRepository {
   #writes = 0;
   #seenWrites = 0;
   #seenExternal: number | undefined;
+  /** `externalChanges()` as read in this turn of the event loop; undefined until read in it. */
+  #externalThisTurn: number | undefined;
 
   /**
    * `externalChanges` (SQLite's data_version) tells when another process has
    * committed; this process writes clients only through `upsert`. Together
    * they say exactly when a lookup may have changed, so lookups are kept
-   * until then: a replaced token stops working at once, here or from the
-   * CLI. Without it (PostgreSQL, other instances) every lookup reads the store.
+   * until then: a replaced token stops working at once when replaced here,
+   * and from the CLI for every request that arrives after its commit.
+   * `externalChanges` is read once per turn of the event loop (it takes
+   * SQLite's WAL read lock, two system calls): the requests of a turn had
+   * all arrived before it began. Without it (PostgreSQL, other instances)
+   * every lookup reads the store.
    */
   constructor(
     private readonly db: Kysely<Database>,
@@ -37,7 +43,7 @@ export class StoreClientRepository implements ClientRepository {
   /** The current epoch, after forgetting every lookup if the clients may have changed; undefined: keep nothing. */
   #currentEpoch(): number | undefined {
     if (!this.externalChanges) return undefined;
-    const external = this.externalChanges();
+    const external = this.#external(this.externalChanges);
     if (external !== this.#seenExternal || this.#writes !== this.#seenWrites) {
       this.#remembered.clear();
       this.#seenExternal = external;
@@ -45,6 +51,14 @@ export class StoreClientRepository implements ClientRepository {
       this.#epoch += 1;
     }
     return this.#epoch;
+  }
+
+  #external(externalChanges: () => number): number {
+    if (this.#externalThisTurn === undefined) {
+      this.#externalThisTurn = externalChanges();
+      setImmediate(() => (this.#externalThisTurn = undefined));
+    }
+    return this.#externalThisTurn;
   }
 
   async upsert(client: {
@@ -91,12 +105,10 @@ export class StoreClientRepository implements ClientRepository {
 
   async findByTokenId(tokenId: string): Promise<FoundClient | undefined> {
     const epoch = this.#currentEpoch();
+    // Not moved to the back on a hit, as an LRU would: deleting and setting it again on every
+    // request rebuilt the Map's table every few requests (see RemovableList).
     const known = epoch === undefined ? undefined : this.#remembered.get(tokenId);
-    if (known) {
-      this.#remembered.delete(tokenId);
-      this.#remembered.set(tokenId, known);
-      return known;
-    }
+    if (known) return known;
     const { rows } = await this.#byTokenId.runPositional(this.db, [tokenId]);
     const row = rows[0] as ClientsTable | undefined;
     if (!row) return undefined;

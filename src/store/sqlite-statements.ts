@@ -20,11 +20,9 @@ export function preparedSqlite(
   function prepare(sql: string): Statement {
     let statement = cache.get(sql);
     // A statement still stepping through an iterate() cannot run again; prepare another.
-    if (statement && !statement.busy) {
-      cache.delete(sql);
-      cache.set(sql, statement);
-      return statement;
-    }
+    // Not moved to the back on a hit, as an LRU would: deleting and setting it again per query
+    // rebuilt the Map's table every few queries (see RemovableList). The first kept goes first.
+    if (statement && !statement.busy) return statement;
     statement = guard(() => database.prepare(sql));
     if (!cache.has(sql)) {
       cache.set(sql, statement);

@@ -6,6 +6,7 @@ import { tempDir } from '../../support/temp.js';
 
 const AT = new Date('2026-11-26T00:00:00Z');
 const alice = { id: 'alice', role: 'client' as const, at: AT };
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe('token lookups on SQLite, kept in memory until the clients may have changed', () => {
   const dir = tempDir();
@@ -35,13 +36,16 @@ describe('token lookups on SQLite, kept in memory until the clients may have cha
     });
   });
 
-  it('sees a token replaced by another process at the next lookup', async () => {
+  it('sees a token replaced by another process from the next turn of the event loop', async () => {
     expect(await store.clients.findByTokenId('old-token-id')).toMatchObject({ id: 'alice' });
     other
       .prepare(
         "update clients set token_id = 'new-token-id', secret_hash = 'new-hash' where id = ?",
       )
       .run('alice');
+    // Requests of this turn arrived before the replacement committed.
+    expect(await store.clients.findByTokenId('old-token-id')).toMatchObject({ id: 'alice' });
+    await nextTurn();
     expect(await store.clients.findByTokenId('old-token-id')).toBeUndefined();
     expect(await store.clients.findByTokenId('new-token-id')).toMatchObject({
       id: 'alice',
@@ -49,9 +53,10 @@ describe('token lookups on SQLite, kept in memory until the clients may have cha
     });
   });
 
-  it('sees a client removed by another process at the next lookup', async () => {
+  it('sees a client removed by another process from the next turn', async () => {
     expect(await store.clients.findByTokenId('old-token-id')).toBeDefined();
     other.prepare('delete from clients where id = ?').run('alice');
+    await nextTurn();
     expect(await store.clients.findByTokenId('old-token-id')).toBeUndefined();
   });
 
