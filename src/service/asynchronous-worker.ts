@@ -9,7 +9,6 @@ import type {
 } from '../domain/ports.js';
 import type { RequestEnvelope } from '../domain/types.js';
 import { RemovableList } from '../shared/removable-list.js';
-import { CompletionBatcher } from './completion-batcher.js';
 
 export interface WorkerOptions {
   queue: RequestQueue;
@@ -74,12 +73,9 @@ export class AsynchronousWorker {
   /** A claim is under way: the slots it may fill are not free for the fast path. */
   #claiming = false;
 
-  /** Completions of the same moment share one transaction. */
-  readonly #completions: CompletionBatcher;
   readonly #claimThreshold: number;
 
   constructor(private readonly options: WorkerOptions) {
-    this.#completions = new CompletionBatcher(options.queue, options.owner);
     this.#claimThreshold = Math.max(
       1,
       Math.floor(Math.min(options.batchSize, options.concurrency) / 2),
@@ -223,7 +219,8 @@ export class AsynchronousWorker {
     try {
       for (let round = 0; round < MAX_RESIGN; round++) {
         const result = await this.options.pipeline(envelope);
-        const outcome = await this.#completions.complete(id, result);
+        // The store records it with the other writes of this moment (one transaction).
+        const outcome = await this.options.queue.complete(id, this.options.owner, result);
         if (outcome === 'completed') {
           this.options.onSettled?.(id, 'completed', { envelope, result });
           return;

@@ -11,7 +11,7 @@ import { SignetError } from '../domain/errors.js';
 import type { RequestRecord, RequestStatus, SignedResponse } from '../domain/types.js';
 import { claimDue } from './claim.js';
 import { type Completion, completeBatch, completionStatements } from './complete-batch.js';
-import { InsertBatcher } from './insert-batcher.js';
+import { GroupCommit } from './group-commit.js';
 import { newRequestId } from './request-id.js';
 import { deleteSettledBefore } from './request-retention.js';
 import type { Database, RequestsTable } from './schema.js';
@@ -39,15 +39,15 @@ function toRecord(row: RequestsTable, data: unknown = JSON.parse(row.data)): Req
 
 /** The durable queue: requests live in the store and are leased by workers. */
 export class StoreRequestQueue implements RequestQueue {
-  readonly #inserts: InsertBatcher;
   readonly #completion = completionStatements();
+  readonly #writes: GroupCommit;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
     private readonly dialect: StoreDialect,
   ) {
-    this.#inserts = new InsertBatcher(db);
+    this.#writes = new GroupCommit(db, this.#completion, clock);
   }
 
   async enqueue(input: NewRequest): Promise<{ record: RequestRecord; created: boolean }> {
@@ -78,7 +78,7 @@ export class StoreRequestQueue implements RequestQueue {
       updated_at: now,
     };
     if (input.idempotencyKey === undefined) {
-      await this.#inserts.insert(row);
+      await this.#writes.insert(row);
       // The data came parsed from JSON: what is stored reads back the same, no need to parse it again.
       return { record: toRecord(row, input.data), created: true };
     }
@@ -122,14 +122,12 @@ export class StoreRequestQueue implements RequestQueue {
     return claimDue(this.db, this.dialect, owner, limit, leaseMs, this.clock.now().getTime());
   }
 
-  /** One completion: a batch of one, with the same lease and key guarantees. */
-  async complete(
-    requestId: string,
-    owner: string,
-    result: CompletedResult,
-  ): Promise<CompleteOutcome> {
-    const [outcome] = await this.completeMany(owner, [{ requestId, result }]);
-    return outcome ?? 'lease-lost';
+  /**
+   * One completion, with the lease and key guarantees of completeBatch,
+   * recorded with the other writes of this turn of the event loop (see GroupCommit).
+   */
+  complete(requestId: string, owner: string, result: CompletedResult): Promise<CompleteOutcome> {
+    return this.#writes.complete(owner, { requestId, result });
   }
 
   /** Retention: deletes up to `limit` settled requests older than `cutoff` (see deleteSettledBefore). */

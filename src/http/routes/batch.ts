@@ -101,7 +101,7 @@ export const batchRoutes: FastifyPluginAsync<RouteContext> = async (app, ctx) =>
     },
     handler: async (request, reply) => {
       const client = clientOf(request);
-      // Submitted together, the accepted items are stored by one INSERT (see InsertBatcher):
+      // Submitted together, the accepted items are stored by one INSERT (see GroupCommit):
       // all of them or, if the store fails, none, and the whole batch answers 503.
       const records: (RequestRecord | undefined)[] = [];
       const results: ItemResult[] = await Promise.all(
