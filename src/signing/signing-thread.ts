@@ -40,12 +40,12 @@ type ThreadMessage = { ready: Ed25519Verifier } | { batch: number; results: Resu
 export class SigningThread {
   readonly #worker: Worker;
   /**
-   * The keys the thread holds, with when each was last sent a job. A value
+   * The keys the thread holds, with the chunk that last used each. A value
    * updated in place, not an entry deleted and set again per job to keep
    * recency order: that rebuilt the Map's table every few jobs (see RemovableList).
    */
   readonly #keys = new Map<number, number>();
-  #jobsSent = 0;
+  #chunksSent = 0;
   /** Chunks sent and not answered, oldest first: the thread answers them in order. */
   #inFlight: { batch: number; jobs: Job[] }[] = [];
   #queued: Job[] = [];
@@ -115,7 +115,7 @@ export class SigningThread {
       return;
     }
     if (jobs.length === 0) return;
-    const sentAt = ++this.#jobsSent;
+    const sentAt = ++this.#chunksSent;
     for (const job of jobs) {
       for (const { key, keyId } of job.checks ? [job, ...job.checks] : [job]) {
         if (!this.#keys.has(keyId)) this.#worker.postMessage({ type: 'key', keyId, key });
@@ -149,8 +149,8 @@ export class SigningThread {
   }
 
   #settle(message: { batch: number; results: Result[] }): void {
-    const index = this.#inFlight.findIndex((sent) => sent.batch === message.batch);
-    const jobs = index < 0 ? [] : (this.#inFlight.splice(index, 1)[0]?.jobs ?? []);
+    const position = this.#inFlight.findIndex((sent) => sent.batch === message.batch);
+    const jobs = position < 0 ? [] : (this.#inFlight.splice(position, 1)[0]?.jobs ?? []);
     if (this.#inFlight.length === 0) this.#worker.unref();
     this.#load -= jobs.length;
     jobs.forEach((job, index) => {
