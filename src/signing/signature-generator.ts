@@ -15,7 +15,7 @@ export interface Signature {
 
 const encoder = new TextEncoder();
 
-/** The KeyObject behind a software key's CryptoKey (still not extractable), made once per key. */
+/** The KeyObject behind a software key's CryptoKey, made once per key (what node:crypto and the signing threads sign with). */
 const keyObjects = new WeakMap<webcrypto.CryptoKey, KeyObject>();
 function keyObject(key: webcrypto.CryptoKey): KeyObject {
   let object = keyObjects.get(key);

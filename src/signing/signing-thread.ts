@@ -4,7 +4,7 @@ import { SignetError } from '../domain/errors.js';
 import type { Algorithm } from '../domain/types.js';
 import type { SignedAndChecked } from './jws-crypto.js';
 import { JWS_PARAMS } from './one-shot-jws.js';
-import { type Ed25519Verifier, LIBSODIUM_PATH, THREAD_SOURCE } from './thread-source.js';
+import { type Ed25519Library, LIBSODIUM_PATH, THREAD_SOURCE } from './thread-source.js';
 
 /**
  * Jobs sent to a thread together. Small, so that the thread starts on the
@@ -34,7 +34,7 @@ export interface Job extends HeldKey {
 
 export type JobValue = string | boolean | SignedAndChecked;
 type Result = { value: JobValue } | { error: string };
-type ThreadMessage = { ready: Ed25519Verifier } | { batch: number; results: Result[] };
+type ThreadMessage = { ready: Ed25519Library } | { batch: number; results: Result[] };
 
 /** One worker thread and the jobs it holds. */
 export class SigningThread {
@@ -53,12 +53,12 @@ export class SigningThread {
   #load = 0;
   #stopped = false;
 
-  /** Settled by the thread's first message, which says what it checks Ed25519 signatures with. */
-  readonly #verifier: Promise<Ed25519Verifier>;
+  /** Settled by the thread's first message, which says what signs and checks Ed25519 there. */
+  readonly #ed25519: Promise<Ed25519Library>;
 
   constructor(
     private readonly onExit: (thread: SigningThread) => void,
-    /** libsodium's binding, for Ed25519 checks; without it (or if it fails to load), OpenSSL's. */
+    /** libsodium's binding, for Ed25519; without it (or if it fails to load), node:crypto's. */
     libsodiumPath: string | undefined = LIBSODIUM_PATH,
   ) {
     this.#worker = new Worker(THREAD_SOURCE, {
@@ -66,7 +66,7 @@ export class SigningThread {
       workerData: { params: JWS_PARAMS, libsodiumPath },
     });
     this.#worker.unref();
-    this.#verifier = new Promise((resolve) =>
+    this.#ed25519 = new Promise((resolve) =>
       this.#worker.on('message', (message: ThreadMessage) => {
         if ('ready' in message) resolve(message.ready);
         else this.#settle(message);
@@ -76,9 +76,9 @@ export class SigningThread {
     this.#worker.on('exit', () => this.#fail());
   }
 
-  /** What checks Ed25519 signatures on this thread, once it has started. */
-  ed25519Verifier(): Promise<Ed25519Verifier> {
-    return this.#verifier;
+  /** What signs and checks Ed25519 signatures on this thread, once it has started. */
+  ed25519Library(): Promise<Ed25519Library> {
+    return this.#ed25519;
   }
 
   /** Jobs queued or in flight. */

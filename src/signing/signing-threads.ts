@@ -26,7 +26,7 @@ export class SigningThreads implements JwsCrypto {
     private readonly size: number,
     /** Sees each thread started, the replacement of a dead one included. */
     private readonly onThreadStart: (thread: SigningThread) => void = () => undefined,
-    /** libsodium's binding for Ed25519 checks (see SigningThread). */
+    /** libsodium's binding, for Ed25519 (see SigningThread). */
     private readonly libsodiumPath: string | undefined = LIBSODIUM_PATH,
   ) {
     if (size < 1) throw new RangeError('at least one signing thread');

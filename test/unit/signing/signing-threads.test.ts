@@ -89,7 +89,24 @@ describe('Ed25519 checks on the signing threads', () => {
       verified: true,
       tamperedVerified: false,
     });
-    expect(await started[0]?.ed25519Verifier()).toBe('libsodium');
+    expect(await started[0]?.ed25519Library()).toBe('libsodium');
+  });
+
+  it('signs Ed25519 with libsodium as node:crypto does, byte for byte, for every key', async () => {
+    const sodiumPool = new SigningThreads(1);
+    const opensslPool = new SigningThreads(1, () => undefined, '/nonexistent/sodium.js');
+    try {
+      for (let n = 0; n < 5; n++) {
+        const { privateKey, publicKey } = pairs.EdDSA();
+        const input = signingInputOf({ alg: 'EdDSA', kid: `k${n}` }, payload);
+        const signature = await sodiumPool.sign('EdDSA', input, privateKey);
+        expect(signature).toBe(await opensslPool.sign('EdDSA', input, privateKey));
+        expect(signature).toBe(await inlineJwsCrypto.sign('EdDSA', input, privateKey));
+        await compactVerify(`${input}.${signature}`, publicKey, { algorithms: ['EdDSA'] });
+      }
+    } finally {
+      await Promise.all([sodiumPool.close(), opensslPool.close()]);
+    }
   });
 
   it('falls back to OpenSSL when libsodium does not load, with the same answers', async () => {
@@ -100,7 +117,7 @@ describe('Ed25519 checks on the signing threads', () => {
       verified: true,
       tamperedVerified: false,
     });
-    expect(await started[0]?.ed25519Verifier()).toBe('openssl');
+    expect(await started[0]?.ed25519Library()).toBe('openssl');
   });
 });
 
