@@ -66,11 +66,6 @@ export interface RequestQueue {
   complete(requestId: string, owner: string, result: CompletedResult): Promise<CompleteOutcome>;
   /** Deletes up to `limit` settled requests older than `cutoff`; how many it deleted. */
   deleteSettledBefore?(cutoff: Date, limit: number): Promise<number>;
-  /** Completes several requests in one transaction, with the guarantees of `complete` for each. */
-  completeMany?(
-    owner: string,
-    items: readonly { requestId: string; result: CompletedResult }[],
-  ): Promise<CompleteOutcome[]>;
   /** Puts a leased request back, due after `delayMs`. */
   retry(requestId: string, owner: string, error: string, delayMs: number): Promise<boolean>;
   /** Ends a leased request as failed with a reason. */

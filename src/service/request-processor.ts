@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { SignetError } from '../domain/errors.js';
 import type { RequestQueue, WorkNotifier } from '../domain/ports.js';
@@ -20,9 +20,11 @@ function envelopeOf(record: RequestRecord): RequestEnvelope {
 
 /** base64url SHA-256 of the canonical request: what an Idempotency-Key must come back with. */
 function fingerprintOf(data: unknown, processor: string, callbackUrl: string | undefined): string {
-  return createHash('sha256')
-    .update(canonicalize({ data, processor, callbackUrl: callbackUrl ?? null }) ?? '')
-    .digest('base64url');
+  return hash(
+    'sha256',
+    canonicalize({ data, processor, callbackUrl: callbackUrl ?? null }) ?? '',
+    'base64url',
+  );
 }
 
 export interface RequestProcessorOptions {

@@ -10,7 +10,7 @@ import type {
 import { SignetError } from '../domain/errors.js';
 import type { RequestRecord, RequestStatus, SignedResponse } from '../domain/types.js';
 import { claimDue } from './claim.js';
-import { type Completion, completeBatch, completionStatements } from './complete-batch.js';
+import { completionStatements } from './complete-batch.js';
 import { GroupCommit } from './group-commit.js';
 import { newRequestId } from './request-id.js';
 import { deleteSettledBefore } from './request-retention.js';
@@ -133,15 +133,6 @@ export class StoreRequestQueue implements RequestQueue {
   /** Retention: deletes up to `limit` settled requests older than `cutoff` (see deleteSettledBefore). */
   deleteSettledBefore(cutoff: Date, limit: number): Promise<number> {
     return deleteSettledBefore(this.db, cutoff.getTime(), limit);
-  }
-
-  /** Several completions in one transaction (see completeBatch); one outcome per item, in order. */
-  async completeMany(owner: string, items: readonly Completion[]): Promise<CompleteOutcome[]> {
-    if (items.length === 0) return [];
-    const now = this.clock.now().getTime();
-    return this.db
-      .transaction()
-      .execute((tx) => completeBatch(tx, this.#completion, owner, now, items));
   }
 
   async retry(requestId: string, owner: string, error: string, delayMs: number): Promise<boolean> {

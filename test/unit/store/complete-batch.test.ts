@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { keyRecord as key } from '../../support/records.js';
+import type { CompletedResult, CompleteOutcome } from '../../../src/domain/ports.js';
 import type { Store } from '../../../src/store/index.js';
 import { ManualClock } from '../../support/clock.js';
 import { storeBackends, storePerTest } from '../../support/store-backends.js';
@@ -10,7 +11,7 @@ const result = (kid: string, n: number) => ({
   signedResponse: { data: { n }, signature: String(n), kid, caLocations: [] },
 });
 
-describe.each(await storeBackends())('completeMany on $name', (backend) => {
+describe.each(await storeBackends())('the completions of one turn on $name', (backend) => {
   const clock = new ManualClock();
   const fresh = storePerTest(backend, clock, async (s) => {
     await s.keys.insert(key('good', 'active'));
@@ -20,6 +21,16 @@ describe.each(await storeBackends())('completeMany on $name', (backend) => {
   beforeEach(() => {
     store = fresh.store();
   });
+
+  /** Completions asked for in the same turn: the queue records them in one transaction (GroupCommit). */
+  function completeTogether(
+    owner: string,
+    items: { requestId: string; result: CompletedResult }[],
+  ): Promise<CompleteOutcome[]> {
+    return Promise.all(
+      items.map((item) => store.requests.complete(item.requestId, owner, item.result)),
+    );
+  }
 
   async function leased(n: number, owner = 'w1'): Promise<string[]> {
     for (let i = 0; i < n; i++) {
@@ -35,7 +46,7 @@ describe.each(await storeBackends())('completeMany on $name', (backend) => {
 
   it('completes a batch in one go, each with its own token, and counts each signature once', async () => {
     const ids = await leased(5);
-    const outcomes = await store.requests.completeMany?.(
+    const outcomes = await completeTogether(
       'w1',
       ids.map((requestId, n) => ({ requestId, result: result('good', n) })),
     );
@@ -64,7 +75,7 @@ describe.each(await storeBackends())('completeMany on $name', (backend) => {
       [mine, revokedKey, alsoMine].sort(),
     );
 
-    const outcomes = await store.requests.completeMany?.('w1', [
+    const outcomes = await completeTogether('w1', [
       { requestId: mine, result: result('good', 0) },
       { requestId: stolen, result: result('good', 1) },
       { requestId: revokedKey, result: result('gone', 2) },

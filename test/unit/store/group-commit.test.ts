@@ -30,27 +30,14 @@ async function submitLeased(store: Store, n: number): Promise<string> {
   return record.requestId;
 }
 
-function row(id: string, now: number): RequestsTable {
-  return {
-    id,
-    client_id: 'c',
-    idempotency_key: null,
-    fingerprint: '',
-    data: '{}',
-    processor: 'notarize',
-    callback_url: null,
-    status: 'processing',
-    attempts: 1,
-    lease_owner: OWNER,
-    lease_expires_at: now + 60_000,
-    next_attempt_at: now,
-    error: null,
-    token: null,
-    signed_response: null,
-    kid: null,
-    created_at: now,
-    updated_at: now,
-  };
+/** The stored row of a leased submission, under another id: what GroupCommit is given to insert. */
+async function rowLike(store: Store, sourceId: string, id: string): Promise<RequestsTable> {
+  const source = await store.db
+    .selectFrom('requests')
+    .selectAll()
+    .where('id', '=', sourceId)
+    .executeTakeFirstOrThrow();
+  return { ...source, id };
 }
 
 /** The store's Kysely, counting what commits: transactions, and statements run outside one. */
@@ -89,11 +76,11 @@ describe('GroupCommit on SQLite', () => {
     const clock = new ManualClock();
     const writes = new GroupCommit(store.db, completionStatements(), clock);
     const earlier = await submitLeased(store, 1);
-    const now = clock.now().getTime();
+    const another = await rowLike(store, earlier, '00000000-0000-7000-8000-000000000001');
     // SQLite cannot bind an object: the completion's statement throws.
     const unbindable = { ...result(1), token: {} as unknown as string };
     const [inserted, completed] = await Promise.allSettled([
-      writes.insert(row('00000000-0000-7000-8000-000000000001', now)),
+      writes.insert(another),
       writes.complete(OWNER, { requestId: earlier, result: unbindable }),
     ]);
     expect(inserted.status).toBe('fulfilled');
@@ -114,10 +101,10 @@ describe.each(await storeBackends())('GroupCommit on $name', (backend) => {
     const counted = counting(store.db);
     const writes = new GroupCommit(counted.db, completionStatements(), clock);
     const earlier = await Promise.all([1, 2, 3].map((n) => submitLeased(store, n)));
-    const now = clock.now().getTime();
     const later = ['00000000-0000-7000-8000-000000000011', '00000000-0000-7000-8000-000000000012'];
+    const rows = await Promise.all(later.map((id) => rowLike(store, earlier[0] ?? '', id)));
     const outcomes = await Promise.all([
-      ...later.map((id) => writes.insert(row(id, now))),
+      ...rows.map((row) => writes.insert(row)),
       ...earlier.map((id, n) => writes.complete(OWNER, { requestId: id, result: result(n) })),
     ]);
     expect(counted.commits()).toBe(1);
@@ -131,7 +118,7 @@ describe.each(await storeBackends())('GroupCommit on $name', (backend) => {
     const counted = counting(store.db);
     const writes = new GroupCommit(counted.db, completionStatements(), clock);
     const earlier = await submitLeased(store, 1);
-    await writes.insert(row('00000000-0000-7000-8000-000000000021', clock.now().getTime()));
+    await writes.insert(await rowLike(store, earlier, '00000000-0000-7000-8000-000000000021'));
     await writes.complete(OWNER, { requestId: earlier, result: result(1) });
     expect(counted.commits()).toBe(2);
   });
@@ -140,9 +127,10 @@ describe.each(await storeBackends())('GroupCommit on $name', (backend) => {
     const store = fresh.store();
     const writes = new GroupCommit(store.db, completionStatements(), clock);
     const earlier = await submitLeased(store, 1);
+    const taken = await rowLike(store, earlier, earlier);
     const [inserted, completed] = await Promise.allSettled([
       // The id is taken: a unique violation.
-      writes.insert(row(earlier, clock.now().getTime())),
+      writes.insert(taken),
       writes.complete(OWNER, { requestId: earlier, result: result(1) }),
     ]);
     expect(inserted.status).toBe('rejected');
@@ -154,8 +142,9 @@ describe.each(await storeBackends())('GroupCommit on $name', (backend) => {
     const store = fresh.store();
     const writes = new GroupCommit(store.db, completionStatements(), clock);
     const mine = await submitLeased(store, 1);
+    const another = await rowLike(store, mine, '00000000-0000-7000-8000-000000000002');
     const outcomes = await Promise.all([
-      writes.insert(row('00000000-0000-7000-8000-000000000002', clock.now().getTime())),
+      writes.insert(another),
       writes.complete(OWNER, { requestId: mine, result: result(1) }),
       writes.complete(OWNER, {
         requestId: '00000000-0000-7000-8000-0000000000ff',
