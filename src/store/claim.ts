@@ -18,13 +18,7 @@ export async function claimDue(
   now: number,
 ): Promise<ClaimedRequest[]> {
   // Expired leases are rare: a read finds out, where an UPDATE would take the write lock.
-  const anyExpired = await db
-    .selectFrom('requests')
-    .select('id')
-    .where('status', '=', 'processing')
-    .where('lease_expires_at', '<=', now)
-    .limit(1)
-    .executeTakeFirst();
+  const anyExpired = await expiredLeaseQuery(db, now).executeTakeFirst();
   const expired = anyExpired
     ? await claimWhere(db, dialect, owner, limit, now + leaseMs, 'processing', now)
     : [];
@@ -43,6 +37,21 @@ export async function claimDue(
       receivedAt: new Date(Number(row.created_at)),
     },
   }));
+}
+
+/**
+ * One request whose lease expired, if any. The status is a literal, as the
+ * condition of the partial index `requests_lease` (processing rows only):
+ * with a bound parameter there, SQLite would prepare the statement again
+ * each time the parameter is bound, to check the index still applies.
+ */
+export function expiredLeaseQuery(db: Kysely<Database>, now: number) {
+  return db
+    .selectFrom('requests')
+    .select('id')
+    .where('status', '=', sql.lit('processing'))
+    .where('lease_expires_at', '<=', now)
+    .limit(1);
 }
 
 async function claimWhere(
@@ -65,7 +74,7 @@ async function claimWhere(
         const due = db
           .selectFrom('requests')
           .select('id')
-          .where('status', '=', status)
+          .where('status', '=', sql.lit(status))
           .where(column, '<=', now)
           .orderBy(column)
           .limit(limit);

@@ -1,4 +1,5 @@
 import { keyLifecycleMigration } from './migration-0002-key-lifecycle.js';
+import { partialRequestIndexesMigration } from './migration-0003-partial-request-indexes.js';
 import {
   type Kysely,
   type Migration,
@@ -129,11 +130,16 @@ const migrations: Record<string, Migration> = {
 };
 
 migrations['0002_key_lifecycle'] = keyLifecycleMigration;
+migrations['0003_partial_request_indexes'] = partialRequestIndexesMigration;
 
-const provider: MigrationProvider = { getMigrations: async () => migrations };
+/** Every migration by name, in order (Kysely sorts by name). */
+export const migrationProvider: MigrationProvider = { getMigrations: async () => migrations };
 
 export async function migrate(db: Kysely<unknown>): Promise<void> {
-  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  const { error, results } = await new Migrator({
+    db,
+    provider: migrationProvider,
+  }).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`database migration ${failed} failed: ${(error as Error).message}`);
