@@ -12,15 +12,21 @@ import { tempDir } from '../../support/temp.js';
 
 const lease = { owner: 'w1', leaseMs: 60_000 };
 
-/** How the database defines an index of `requests` (SQLite and PostgreSQL spell it their way). */
-async function indexDefinition(db: Kysely<Database>, name: string): Promise<string> {
-  const sqlite = await sql<{ sql: string }>`SELECT sql FROM sqlite_master WHERE name = ${name}`
-    .execute(db)
-    .catch(() => undefined);
-  if (sqlite) return sqlite.rows[0]?.sql ?? '';
-  const pg = await sql<{ indexdef: string }>`
+/** How the database defines an index of `requests`, in its own spelling. */
+async function indexDefinition(
+  db: Kysely<Database>,
+  name: string,
+  on: 'SQLite' | 'PostgreSQL' = 'SQLite',
+): Promise<string> {
+  if (on === 'SQLite') {
+    const rows = await sql<{
+      sql: string;
+    }>`SELECT sql FROM sqlite_master WHERE name = ${name}`.execute(db);
+    return rows.rows[0]?.sql ?? '';
+  }
+  const rows = await sql<{ indexdef: string }>`
     SELECT indexdef FROM pg_indexes WHERE indexname = ${name}`.execute(db);
-  return pg.rows[0]?.indexdef ?? '';
+  return rows.rows[0]?.indexdef ?? '';
 }
 
 /** SQLite's plan for a query, one line per step. */
@@ -37,10 +43,10 @@ describe.each(await storeBackends())('request indexes on $name', (backend) => {
 
   it('index only the rows searched for: keyed requests, and processing ones by lease expiry', async () => {
     const store = fresh.store();
-    expect(await indexDefinition(store.db, 'requests_idempotency')).toMatch(
+    expect(await indexDefinition(store.db, 'requests_idempotency', backend.name)).toMatch(
       /UNIQUE INDEX.*requests_idempotency.*WHERE.*idempotency_key.* IS NOT NULL/is,
     );
-    expect(await indexDefinition(store.db, 'requests_lease')).toMatch(
+    expect(await indexDefinition(store.db, 'requests_lease', backend.name)).toMatch(
       /INDEX.*requests_lease.*status.*lease_expires_at.*WHERE.*status.*= 'processing'/is,
     );
   });
