@@ -91,37 +91,54 @@ function verifies(alg, p, data, held, signature) {
   }
   return verify(p.digest, data, { key: held.key, ...p.options }, signature);
 }
-function run(job) {
-  const held = keys.get(job.keyId);
-  const p = params[job.alg];
+function run(alg, input, signature, keyId, checkKeyIds, checks) {
+  const held = keys.get(keyId);
+  const p = params[alg];
   if (!held || !p) throw new Error('unknown key or algorithm');
-  const data = Buffer.from(job.input);
-  if (job.signature !== undefined) {
-    return verifies(job.alg, p, data, held, Buffer.from(job.signature, 'base64url'));
-  }
-  const signature = signs(job.alg, p, data, held);
-  if (job.checkKeyIds === undefined) return signature.toString('base64url');
-  const checks = job.checkKeyIds.map((id) => {
+  const data = Buffer.from(input);
+  if (signature !== null) return verifies(alg, p, data, held, Buffer.from(signature, 'base64url'));
+  const made = signs(alg, p, data, held);
+  for (const id of checkKeyIds) {
     const checkKey = keys.get(id);
-    if (!checkKey) return null;
-    try {
-      return verifies(job.alg, p, data, checkKey, signature);
-    } catch {
-      return false;
+    if (!checkKey) {
+      checks.push(null);
+      continue;
     }
-  });
-  return { signature: signature.toString('base64url'), checks };
+    try {
+      checks.push(verifies(alg, p, data, checkKey, made));
+    } catch {
+      checks.push(false);
+    }
+  }
+  return made.toString('base64url');
 }
+// A chunk of jobs comes as parallel arrays, and its answers go back so: an object per
+// job cost a property name per field to write, read and intern, on both threads.
 parentPort.on('message', (message) => {
   if (message.type === 'key') return void keys.set(message.keyId, hold(message.key));
   if (message.type === 'forget') return void forget(message.keyId);
-  const results = message.jobs.map((job) => {
+  const count = message.inputs.length;
+  const values = new Array(count);
+  const checks = [];
+  let errors;
+  let nextCheck = 0;
+  for (let i = 0; i < count; i++) {
+    const checkCount = message.checkCounts[i];
+    const checkKeyIds = message.checkKeyIds.slice(nextCheck, nextCheck + Math.max(checkCount, 0));
+    nextCheck += Math.max(checkCount, 0);
+    const checksBefore = checks.length;
     try {
-      return { value: run(job) };
+      const signature = message.signatures ? message.signatures[i] : null;
+      values[i] = run(message.algs[i], message.inputs[i], signature, message.keyIds[i], checkKeyIds, checks);
     } catch (err) {
-      return { error: err instanceof Error ? err.message : 'failed' };
+      // The job's checks are answered all the same (as not made), so that the next job's line up.
+      checks.length = checksBefore;
+      for (let c = 0; c < checkKeyIds.length; c++) checks.push(null);
+      values[i] = null;
+      errors ??= new Array(count).fill(null);
+      errors[i] = err instanceof Error ? err.message : 'failed';
     }
-  });
-  parentPort.postMessage({ batch: message.batch, results });
+  }
+  parentPort.postMessage({ batch: message.batch, values, checks, errors });
 });
 `;

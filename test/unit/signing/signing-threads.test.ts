@@ -136,6 +136,37 @@ describe('SigningThreads', () => {
     }
   });
 
+  it('gives each job of one chunk its own answer and checks, when another job of it fails', async () => {
+    pool = new SigningThreads(1);
+    const { privateKey, publicKey } = pairs.EdDSA();
+    const stranger = pairs.EdDSA().publicKey;
+    const input = signingInputOf({ alg: 'EdDSA' }, payload);
+    const signature = await inlineJwsCrypto.sign('EdDSA', input, privateKey);
+    // Queued in one turn: one chunk. The second job names an algorithm the thread does not know.
+    const answers = await Promise.allSettled([
+      pool.signAndCheck('EdDSA', input, privateKey, [stranger, publicKey]),
+      pool.signAndCheck('XX' as Algorithm, input, privateKey, [publicKey, publicKey]),
+      pool.verify('EdDSA', input, signature, publicKey),
+      pool.signAndCheck('EdDSA', input, privateKey, [publicKey]),
+      pool.sign('EdDSA', input, privateKey),
+      pool.verify('EdDSA', input, signature, stranger),
+    ]);
+    expect(answers.map((answer) => answer.status)).toEqual([
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+    ]);
+    const values = answers.map((answer) => (answer.status === 'fulfilled' ? answer.value : null));
+    expect(values[0]).toEqual({ signature, checks: [false, true] });
+    expect(values[2]).toBe(true);
+    expect(values[3]).toEqual({ signature, checks: [true] });
+    expect(values[4]).toBe(signature);
+    expect(values[5]).toBe(false);
+  });
+
   it('keeps a few jobs on the first thread and spreads a backlog over the others', async () => {
     const started: SigningThread[] = [];
     pool = new SigningThreads(2, (thread) => started.push(thread));
