@@ -157,15 +157,14 @@ export class SigningThread {
     this.#load -= jobs.length;
     let nextCheck = 0;
     jobs.forEach((job, index) => {
-      const checkCount = job.checks?.length ?? 0;
-      const checks = answers.checks.slice(nextCheck, nextCheck + checkCount);
-      nextCheck += checkCount;
+      const firstCheck = nextCheck;
+      nextCheck += job.checks?.length ?? 0;
       const value = answers.values[index];
       const error = answers.errors?.[index];
       if (error || value === null || value === undefined) {
         job.reject(new Error(error ?? 'no result from the signing thread'));
       } else if (job.checks && typeof value === 'string') {
-        job.resolve({ signature: value, checks });
+        job.resolve({ signature: value, checks: answers.checks.slice(firstCheck, nextCheck) });
       } else {
         job.resolve(value);
       }

@@ -112,8 +112,7 @@ function run(alg, input, signature, keyId, checkKeyIds, checks) {
   }
   return made.toString('base64url');
 }
-// A chunk of jobs comes as parallel arrays, and its answers go back so: an object per
-// job cost a property name per field to write, read and intern, on both threads.
+// A chunk of jobs comes as parallel arrays, and its answers go back so (see jobsMessage).
 parentPort.on('message', (message) => {
   if (message.type === 'key') return void keys.set(message.keyId, hold(message.key));
   if (message.type === 'forget') return void forget(message.keyId);
@@ -123,9 +122,9 @@ parentPort.on('message', (message) => {
   let errors;
   let nextCheck = 0;
   for (let i = 0; i < count; i++) {
-    const checkCount = message.checkCounts[i];
-    const checkKeyIds = message.checkKeyIds.slice(nextCheck, nextCheck + Math.max(checkCount, 0));
-    nextCheck += Math.max(checkCount, 0);
+    // -1 for a job that only signs: it has no check keys either.
+    const checkKeyIds = message.checkKeyIds.slice(nextCheck, nextCheck + Math.max(message.checkCounts[i], 0));
+    nextCheck += checkKeyIds.length;
     const checksBefore = checks.length;
     try {
       const signature = message.signatures ? message.signatures[i] : null;
