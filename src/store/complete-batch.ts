@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { CompletedResult, CompleteOutcome } from '../domain/ports.js';
 import type { Database } from './schema.js';
+import { runStepsAsync, type WriteSteps } from './statement-steps.js';
 import { StatementTemplate } from './statement-template.js';
 
 export interface Completion {
@@ -80,13 +81,24 @@ function completeRowTemplate(): StatementTemplate<CompleteRow> {
  * sees); a revocation that starts later waits for this commit. Completed
  * requests are then counted on their key in one statement per key.
  */
-export async function completeBatch(
+export function completeBatch(
   tx: Kysely<Database>,
   statements: CompletionStatements,
   owner: string,
   now: number,
   items: readonly Completion[],
 ): Promise<CompleteOutcome[]> {
+  return runStepsAsync(tx, completionSteps(tx, statements, owner, now, items));
+}
+
+/** The statements of completeBatch, as steps (see WriteSteps); `db` compiles them. */
+export function* completionSteps(
+  db: Kysely<Database>,
+  statements: CompletionStatements,
+  owner: string,
+  now: number,
+  items: readonly Completion[],
+): WriteSteps<CompleteOutcome[]> {
   const outcomes: CompleteOutcome[] = new Array<CompleteOutcome>(items.length).fill('lease-lost');
   const byKid = new Map<string, number[]>();
   items.forEach(({ result }, index) => {
@@ -94,15 +106,15 @@ export async function completeBatch(
   });
 
   for (const [kid, indexes] of byKid) {
-    const usable = await statements.lockUsableKey.run(tx, { kid });
+    const usable = yield statements.lockUsableKey.bind(db, { kid });
     if (Number(usable.numAffectedRows) !== 1) {
-      await markRevoked(tx, owner, items, indexes, outcomes);
+      yield* markRevoked(db, owner, items, indexes, outcomes);
       continue;
     }
     let completed = 0;
     for (const index of indexes) {
       const { requestId, result } = items[index] as Completion;
-      const updated = await statements.completeRow.run(tx, {
+      const updated = yield statements.completeRow.bind(db, {
         id: requestId,
         owner,
         token: result.token,
@@ -114,28 +126,28 @@ export async function completeBatch(
         completed += 1;
       }
     }
-    if (completed > 0) await statements.countSignatures.run(tx, { kid, completed });
+    if (completed > 0) yield statements.countSignatures.bind(db, { kid, completed });
   }
   return outcomes;
 }
 
 /** The key is gone: a request still leased to us is refused for its key, otherwise its lease was lost. */
-async function markRevoked(
-  tx: Kysely<Database>,
+function* markRevoked(
+  db: Kysely<Database>,
   owner: string,
   items: readonly Completion[],
   indexes: readonly number[],
   outcomes: CompleteOutcome[],
-): Promise<void> {
+): WriteSteps<void> {
   const ids = indexes.map((index) => (items[index] as Completion).requestId);
-  const held = await tx
+  const held = yield db
     .selectFrom('requests')
     .select('id')
     .where('id', 'in', ids)
     .where('status', '=', 'processing')
     .where('lease_owner', '=', owner)
-    .execute();
-  const stillOurs = new Set(held.map((row) => row.id));
+    .compile();
+  const stillOurs = new Set((held.rows as { id: string }[]).map((row) => row.id));
   for (const index of indexes) {
     if (stillOurs.has((items[index] as Completion).requestId)) outcomes[index] = 'key-revoked';
   }

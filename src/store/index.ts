@@ -11,6 +11,7 @@ import { StoreRequestQueue } from './request-queue.js';
 import type { Database } from './schema.js';
 import { openSqliteBackend } from './sqlite-backend.js';
 import type { StoreBackend } from './store-backend.js';
+import type { SyncSqlite } from './statement-steps.js';
 
 export type StoreLocation =
   | { kind: 'sqlite'; path: string }
@@ -30,6 +31,8 @@ export interface Store {
   keyChanges: KeyChangeNotifier;
   /** Leadership for singleton duties; not campaigning until started. */
   leader: LeaderLock;
+  /** SQLite's connection for synchronous writes (see WriteSteps); absent on PostgreSQL. */
+  sqlite?: SyncSqlite;
   /** Whether notifications from other instances are being received. */
   listening(): boolean;
   /** What a long-running process needs beside its connections (see StoreBackend). */
@@ -53,7 +56,7 @@ export async function openStore(
   }
   return {
     db,
-    requests: new StoreRequestQueue(db, clock, dialect),
+    requests: new StoreRequestQueue(db, clock, dialect, backend.sqlite),
     keys: new StoreKeyRepository(db, dialect),
     certificates: new StoreCertificateRepository(db),
     localCas: new StoreLocalCaRepository(db),
@@ -62,6 +65,7 @@ export async function openStore(
     notifier: backend.notifier,
     keyChanges: backend.keyChanges,
     leader: backend.leader,
+    ...(backend.sqlite ? { sqlite: backend.sqlite } : {}),
     listening: backend.listening,
     startBackgroundWork: () => backend.startBackgroundWork?.(),
     close: backend.close,
