@@ -7,6 +7,10 @@
  * With BENCH_BASELINE_VERIFY=1 it also verifies each token with its public
  * key before answering, as Signet checks every signature with the
  * certificates' keys: what such a check costs a signer with nothing else to do.
+ * With BENCH_BASELINE_STORE=<file> it also stores each request in SQLite
+ * before signing and its token before answering (see baseline-store.ts), and
+ * verifies each token: the least of what Signet must do per token, durable
+ * and checked, without Signet's queue, leases, CAs or HTTP API.
  * Prints `listening <url>` on stdout once ready.
  */
 import { createHash, KeyObject, randomUUID } from 'node:crypto';
@@ -14,12 +18,15 @@ import canonicalize from 'canonicalize';
 import Fastify from 'fastify';
 import { CompactSign, generateKeyPair } from 'jose';
 import sodium from 'sodium-native';
+import { openBaselineStore } from './baseline-store.js';
 
 const BEARER = `Bearer ${process.env.BENCH_BASELINE_TOKEN ?? 'baseline'}`;
 const port = Number(process.env.PORT ?? 0);
 const encoder = new TextEncoder();
 
-const verifySignatures = process.env.BENCH_BASELINE_VERIFY === '1';
+const storePath = process.env.BENCH_BASELINE_STORE;
+const store = storePath ? openBaselineStore(storePath) : undefined;
+const verifySignatures = process.env.BENCH_BASELINE_VERIFY === '1' || store !== undefined;
 const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
 const rawPublicKey = Buffer.from(
   KeyObject.from(publicKey).export({ format: 'jwk' }).x ?? '',
@@ -39,7 +46,9 @@ app.post<{ Body: { data?: unknown } }>('/request', async (request, reply) => {
     return reply.code(400).send({ code: 'ERR_VALIDATION' });
   }
   const requestId = randomUUID();
-  const now = Math.floor(Date.now() / 1000);
+  const nowMs = Date.now();
+  store?.accepted(requestId, JSON.stringify(body.data), nowMs);
+  const now = Math.floor(nowMs / 1000);
   const digest = createHash('sha256')
     .update(canonicalize(body.data) ?? 'null')
     .digest('base64url');
@@ -65,6 +74,7 @@ app.post<{ Body: { data?: unknown } }>('/request', async (request, reply) => {
   // The bare check, as cheap as it gets: libsodium, as Signet's signing threads, on the signing input.
   if (verifySignatures && !verifiesWith(token))
     return reply.code(500).send({ code: 'ERR_SIGNATURE' });
+  store?.completed(requestId, token, Date.now());
   const signature = token.slice(token.lastIndexOf('.') + 1);
   return {
     requestId,

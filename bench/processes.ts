@@ -55,17 +55,23 @@ export interface BaselineProcess {
   stop(): Promise<void>;
 }
 
-/** The baseline signer; with `verifySignatures`, one that also verifies each token it signs. */
-export async function startBaseline(verifySignatures = false): Promise<BaselineProcess> {
+/** The baseline's variants: as is, verifying each token, or also storing each request (durable). */
+export type BaselineKind = 'plain' | 'verifying' | 'durable';
+
+/** The baseline signer; `storePath` is the SQLite file of the durable one. */
+export async function startBaseline(
+  kind: BaselineKind = 'plain',
+  storePath?: string,
+): Promise<BaselineProcess> {
+  if (kind === 'durable' && !storePath) throw new Error('the durable baseline needs a store path');
   const token = 'bench-baseline';
+  const variant: Record<string, string> =
+    kind === 'durable'
+      ? { BENCH_BASELINE_STORE: storePath ?? '', BENCH_BASELINE_VERIFY: '1' }
+      : { BENCH_BASELINE_STORE: '', BENCH_BASELINE_VERIFY: kind === 'verifying' ? '1' : '0' };
   const child = spawn(process.execPath, [...startFlags(), BUILT_BASELINE], {
     cwd: ROOT,
-    env: {
-      ...process.env,
-      PORT: '0',
-      BENCH_BASELINE_TOKEN: token,
-      BENCH_BASELINE_VERIFY: verifySignatures ? '1' : '0',
-    },
+    env: { ...process.env, PORT: '0', BENCH_BASELINE_TOKEN: token, ...variant },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

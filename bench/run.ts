@@ -4,6 +4,7 @@
  * clients on this machine, plus micro benchmarks. Settings come from the
  * environment (see README, Performance). Long runs: BENCH_SOAK=1.
  */
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../test/support/temp.js';
 import { KeepAliveClient } from './http-client.js';
@@ -66,7 +67,8 @@ async function main(): Promise<void> {
   }
   const dir = tempDir('signet-bench-');
   const baseline = await startBaseline();
-  const verifyingBaseline = await startBaseline(true);
+  const verifyingBaseline = await startBaseline('verifying');
+  const durableBaseline = await startBaseline('durable', join(dir.path, 'baseline.db'));
   const signet = await startBenchSignet(dir.path);
   const signetServer = { url: signet.url, pid: signet.child.pid ?? 0 };
   try {
@@ -92,6 +94,11 @@ async function main(): Promise<void> {
         make: (c) => baselineSign(c, verifyingBaseline.token),
       },
       {
+        name: 'baseline, verifying and storing each token',
+        server: durableBaseline,
+        make: (c) => baselineSign(c, durableBaseline.token),
+      },
+      {
         name: 'signet submit+poll',
         server: signetServer,
         make: (c) => signetSubmitAndPoll(c, signet.adminToken),
@@ -112,8 +119,13 @@ async function main(): Promise<void> {
       });
     }
     const figures = await measureInTurns(workloads, settings, log);
-    const [base, verifying, poll] = figures as [LoadFigures, LoadFigures, LoadFigures];
-    const prefer = preferProbe.applied ? figures[3] : undefined;
+    const [base, verifying, durable, poll] = figures as [
+      LoadFigures,
+      LoadFigures,
+      LoadFigures,
+      LoadFigures,
+    ];
+    const prefer = preferProbe.applied ? figures[4] : undefined;
     const batch = batchProbe.status < 300 ? figures[workloads.length - 1] : undefined;
 
     const sample = JSON.parse(
@@ -138,6 +150,8 @@ async function main(): Promise<void> {
     const ratios = {
       verifyingBaselineVsBaseline: round(verifying.tokensPerSec / base.tokensPerSec),
       singleVsVerifyingBaseline: round(singleBest.tokensPerSec / verifying.tokensPerSec),
+      durableBaselineVsBaseline: round(durable.tokensPerSec / base.tokensPerSec),
+      singleVsDurableBaseline: round(singleBest.tokensPerSec / durable.tokensPerSec),
       submitPollVsBaseline: round(poll.tokensPerSec / base.tokensPerSec),
       ...(prefer ? { preferWaitVsBaseline: round(prefer.tokensPerSec / base.tokensPerSec) } : {}),
       ...(batch
@@ -178,6 +192,7 @@ async function main(): Promise<void> {
       ],
       row('baseline (sync Fastify + jose)', base),
       row('baseline, verifying each token', verifying),
+      row('baseline, verifying and storing', durable),
       row('signet POST + GET ?wait', poll),
       ...(prefer ? [row('signet POST Prefer: wait', prefer)] : []),
       ...(batch ? [row(`signet POST /requests x${settings.batchSize}`, batch)] : []),
@@ -211,6 +226,8 @@ async function main(): Promise<void> {
       ['tokens/s ratio', 'value'],
       ['verifying baseline vs baseline', ratios.verifyingBaselineVsBaseline],
       ['signet single request vs verifying baseline', ratios.singleVsVerifyingBaseline],
+      ['durable verifying baseline vs baseline', ratios.durableBaselineVsBaseline],
+      ['signet single request vs durable verifying baseline', ratios.singleVsDurableBaseline],
     ]);
     printTable('Targets', [
       ['target', 'value', 'wanted', 'met'],
@@ -225,10 +242,12 @@ async function main(): Promise<void> {
         signet: commandOf(signet.child.spawnargs),
         baseline: baseline.command,
         verifyingBaseline: `BENCH_BASELINE_VERIFY=1 ${verifyingBaseline.command}`,
+        durableBaseline: `BENCH_BASELINE_STORE=<file> ${durableBaseline.command}`,
       },
       endToEnd: {
         baseline: base,
         baselineVerifying: verifying,
+        baselineDurable: durable,
         signetSubmitPoll: poll,
         ...(prefer ? { signetPreferWait: prefer } : {}),
         ...(batch ? { signetBatch: batch } : {}),
@@ -243,6 +262,7 @@ async function main(): Promise<void> {
     await signet.stop();
     await baseline.stop();
     await verifyingBaseline.stop();
+    await durableBaseline.stop();
     dir.remove();
   }
 }

@@ -65,7 +65,12 @@ describe('npm run bench', () => {
       ratios: Record<string, number>;
       budgetAtTarget: { tokensPerSec: number; serverMs: number; eventLoopMs: number };
       targets: { name: string; met: boolean }[];
-      commands: { signet: string; baseline: string; verifyingBaseline: string };
+      commands: {
+        signet: string;
+        baseline: string;
+        verifyingBaseline: string;
+        durableBaseline: string;
+      };
     };
     // Both servers run compiled, as `npm start` runs Signet, not through tsx.
     expect(figures.commands.signet).toMatch(/^node (--[\w-]+=?\S* )*bin\/signet\.js serve$/);
@@ -75,9 +80,13 @@ describe('npm run bench', () => {
     expect(figures.commands.verifyingBaseline).toMatch(
       /^BENCH_BASELINE_VERIFY=1 node (--[\w-]+=?\S* )*dist\/bench\/baseline-server\.js$/,
     );
+    expect(figures.commands.durableBaseline).toMatch(
+      /^BENCH_BASELINE_STORE=<file> node (--[\w-]+=?\S* )*dist\/bench\/baseline-server\.js$/,
+    );
     const workloads = [
       'baseline',
       'baselineVerifying',
+      'baselineDurable',
       'signetSubmitPoll',
       'signetPreferWait',
       'signetBatch',
@@ -95,7 +104,12 @@ describe('npm run bench', () => {
     }
     for (const name of ['joseSign', 'joseVerify', 'signingStage', 'caStage', 'sdkVerify'])
       expect(figures.micro[name], name).toBeGreaterThan(0);
-    for (const name of ['verifyingBaselineVsBaseline', 'singleVsVerifyingBaseline'])
+    for (const name of [
+      'verifyingBaselineVsBaseline',
+      'singleVsVerifyingBaseline',
+      'durableBaselineVsBaseline',
+      'singleVsDurableBaseline',
+    ])
       expect(figures.ratios[name], name).toBeGreaterThan(0);
     expect(figures.budgetAtTarget.tokensPerSec).toBeGreaterThan(0);
     expect(figures.budgetAtTarget.eventLoopMs).toBeGreaterThan(0);
