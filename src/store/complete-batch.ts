@@ -1,7 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { CompletedResult, CompleteOutcome } from '../domain/ports.js';
 import type { Database } from './schema.js';
-import { runStepsAsync, type WriteSteps } from './statement-steps.js';
 import { StatementTemplate } from './statement-template.js';
 
 export interface Completion {
@@ -81,24 +80,13 @@ function completeRowTemplate(): StatementTemplate<CompleteRow> {
  * sees); a revocation that starts later waits for this commit. Completed
  * requests are then counted on their key in one statement per key.
  */
-export function completeBatch(
+export async function completeBatch(
   tx: Kysely<Database>,
   statements: CompletionStatements,
   owner: string,
   now: number,
   items: readonly Completion[],
 ): Promise<CompleteOutcome[]> {
-  return runStepsAsync(tx, completionSteps(tx, statements, owner, now, items));
-}
-
-/** The statements of completeBatch, as steps (see WriteSteps); `db` compiles them. */
-export function* completionSteps(
-  db: Kysely<Database>,
-  statements: CompletionStatements,
-  owner: string,
-  now: number,
-  items: readonly Completion[],
-): WriteSteps<CompleteOutcome[]> {
   const outcomes: CompleteOutcome[] = new Array<CompleteOutcome>(items.length).fill('lease-lost');
   const byKid = new Map<string, number[]>();
   items.forEach(({ result }, index) => {
@@ -106,15 +94,15 @@ export function* completionSteps(
   });
 
   for (const [kid, indexes] of byKid) {
-    const usable = yield statements.lockUsableKey.bind(db, { kid });
+    const usable = await statements.lockUsableKey.run(tx, { kid });
     if (Number(usable.numAffectedRows) !== 1) {
-      yield* markRevoked(db, owner, items, indexes, outcomes);
+      await markRevoked(tx, owner, items, indexes, outcomes);
       continue;
     }
     let completed = 0;
     for (const index of indexes) {
       const { requestId, result } = items[index] as Completion;
-      const updated = yield statements.completeRow.bind(db, {
+      const updated = await statements.completeRow.run(tx, {
         id: requestId,
         owner,
         token: result.token,
@@ -126,28 +114,28 @@ export function* completionSteps(
         completed += 1;
       }
     }
-    if (completed > 0) yield statements.countSignatures.bind(db, { kid, completed });
+    if (completed > 0) await statements.countSignatures.run(tx, { kid, completed });
   }
   return outcomes;
 }
 
 /** The key is gone: a request still leased to us is refused for its key, otherwise its lease was lost. */
-function* markRevoked(
-  db: Kysely<Database>,
+async function markRevoked(
+  tx: Kysely<Database>,
   owner: string,
   items: readonly Completion[],
   indexes: readonly number[],
   outcomes: CompleteOutcome[],
-): WriteSteps<void> {
+): Promise<void> {
   const ids = indexes.map((index) => (items[index] as Completion).requestId);
-  const held = yield db
+  const held = await tx
     .selectFrom('requests')
     .select('id')
     .where('id', 'in', ids)
     .where('status', '=', 'processing')
     .where('lease_owner', '=', owner)
-    .compile();
-  const stillOurs = new Set((held.rows as { id: string }[]).map((row) => row.id));
+    .execute();
+  const stillOurs = new Set(held.map((row) => row.id));
   for (const index of indexes) {
     if (stillOurs.has((items[index] as Completion).requestId)) outcomes[index] = 'key-revoked';
   }

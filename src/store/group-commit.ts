@@ -1,13 +1,7 @@
-import type { CompiledQuery, Insertable, Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import type { Clock, CompleteOutcome } from '../domain/ports.js';
-import { type Completion, type CompletionStatements, completionSteps } from './complete-batch.js';
+import { type Completion, type CompletionStatements, completeBatch } from './complete-batch.js';
 import type { Database, RequestsTable } from './schema.js';
-import {
-  runStepsAsync,
-  runStepsOnSqlite,
-  type SyncSqlite,
-  type WriteSteps,
-} from './statement-steps.js';
 import { StatementTemplate } from './statement-template.js';
 
 interface Waiter<T> {
@@ -35,9 +29,6 @@ const MAX_COMPLETIONS = 64;
  * a failure of one never fails the other. A failed INSERT fails every
  * submission in it, as each would alone: none of them was accepted. A failed
  * completion transaction fails its completions; the worker retries them.
- *
- * On SQLite (`sqlite` given) the statements of a write run synchronously on
- * the store's connection (see WriteSteps); elsewhere through Kysely.
  */
 export class GroupCommit {
   #inserts: PendingInsert[] = [];
@@ -50,7 +41,6 @@ export class GroupCommit {
     private readonly db: Kysely<Database>,
     private readonly statements: CompletionStatements,
     private readonly clock: Clock,
-    private readonly sqlite?: SyncSqlite,
   ) {}
 
   insert(row: RequestsTable): Promise<void> {
@@ -96,14 +86,14 @@ export class GroupCommit {
     ) {
       return false;
     }
-    const rows = inserts.map((pending) => pending.row);
-    const items = this.#itemsOf(completions);
-    const now = this.#now();
     let outcomes: CompleteOutcome[];
     try {
-      outcomes = await this.#transaction(function* (db, group) {
-        yield group.#insertRows(db, rows);
-        return yield* completionSteps(db, group.statements, owner, now, items);
+      outcomes = await this.db.transaction().execute(async (tx) => {
+        await this.#write(
+          tx,
+          inserts.map((pending) => pending.row),
+        );
+        return completeBatch(tx, this.statements, owner, this.#now(), this.#itemsOf(completions));
       });
     } catch {
       return false;
@@ -116,16 +106,11 @@ export class GroupCommit {
   async #insertAlone(inserts: PendingInsert[]): Promise<void> {
     for (let start = 0; start < inserts.length; start += MAX_ROWS) {
       const batch = inserts.slice(start, start + MAX_ROWS);
-      const rows = batch.map((pending) => pending.row);
       try {
-        // One INSERT is atomic on its own: no transaction around it, except to run it on SQLite.
-        if (this.sqlite) {
-          await this.#transaction(function* (db, group) {
-            yield group.#insertRows(db, rows);
-          });
-        } else {
-          await this.db.executeQuery(this.#insertRows(this.db, rows));
-        }
+        await this.#write(
+          this.db,
+          batch.map((pending) => pending.row),
+        );
         for (const pending of batch) pending.resolve();
       } catch (err) {
         for (const pending of batch) pending.reject(err);
@@ -139,12 +124,12 @@ export class GroupCommit {
       const mine = completions.filter((pending) => pending.owner === owner);
       for (let start = 0; start < mine.length; start += MAX_COMPLETIONS) {
         const batch = mine.slice(start, start + MAX_COMPLETIONS);
-        const items = this.#itemsOf(batch);
-        const now = this.#now();
         try {
-          const outcomes = await this.#transaction((db, group) =>
-            completionSteps(db, group.statements, owner, now, items),
-          );
+          const outcomes = await this.db
+            .transaction()
+            .execute((tx) =>
+              completeBatch(tx, this.statements, owner, this.#now(), this.#itemsOf(batch)),
+            );
           batch.forEach((pending, i) => pending.resolve(outcomes[i] ?? 'lease-lost'));
         } catch (err) {
           for (const pending of batch) pending.reject(err);
@@ -161,14 +146,7 @@ export class GroupCommit {
     return this.clock.now().getTime();
   }
 
-  /** Runs the steps in one transaction: on SQLite's connection when given, else through Kysely. */
-  #transaction<T>(steps: (db: Kysely<Database>, group: this) => WriteSteps<T>): Promise<T> {
-    if (this.sqlite) return runStepsOnSqlite(this.db, this.sqlite, steps(this.db, this));
-    return this.db.transaction().execute((tx) => runStepsAsync(tx, steps(tx, this)));
-  }
-
-  /** The multi-row INSERT of `rows`, compiled once per row count. */
-  #insertRows(db: Kysely<Database>, rows: RequestsTable[]): CompiledQuery {
+  async #write(db: Kysely<Database>, rows: RequestsTable[]): Promise<void> {
     const columns = Object.keys(rows[0] ?? {}) as (keyof RequestsTable)[];
     const count = rows.length;
     const shape = `${count}:${columns.join(',')}`;
@@ -194,6 +172,6 @@ export class GroupCommit {
     }
     const values: unknown[] = [];
     for (const row of rows) for (const column of columns) values.push(row[column]);
-    return template.bindPositional(db, values);
+    await template.runPositional(db, values);
   }
 }

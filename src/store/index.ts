@@ -11,7 +11,6 @@ import { StoreRequestQueue } from './request-queue.js';
 import type { Database } from './schema.js';
 import { openSqliteBackend } from './sqlite-backend.js';
 import type { StoreBackend } from './store-backend.js';
-import type { SyncSqlite } from './statement-steps.js';
 
 export type StoreLocation =
   | { kind: 'sqlite'; path: string }
@@ -31,8 +30,6 @@ export interface Store {
   keyChanges: KeyChangeNotifier;
   /** Leadership for singleton duties; not campaigning until started. */
   leader: LeaderLock;
-  /** SQLite's connection for synchronous writes (see WriteSteps); absent on PostgreSQL. */
-  sqlite?: SyncSqlite;
   /** Whether notifications from other instances are being received. */
   listening(): boolean;
   /** What a long-running process needs beside its connections (see StoreBackend). */
@@ -56,7 +53,7 @@ export async function openStore(
   }
   return {
     db,
-    requests: new StoreRequestQueue(db, clock, dialect, backend.sqlite),
+    requests: new StoreRequestQueue(db, clock, dialect),
     keys: new StoreKeyRepository(db, dialect),
     certificates: new StoreCertificateRepository(db),
     localCas: new StoreLocalCaRepository(db),
@@ -65,7 +62,6 @@ export async function openStore(
     notifier: backend.notifier,
     keyChanges: backend.keyChanges,
     leader: backend.leader,
-    ...(backend.sqlite ? { sqlite: backend.sqlite } : {}),
     listening: backend.listening,
     startBackgroundWork: () => backend.startBackgroundWork?.(),
     close: backend.close,

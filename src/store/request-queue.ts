@@ -16,7 +16,6 @@ import { newRequestId } from './request-id.js';
 import { deleteSettledBefore } from './request-retention.js';
 import type { Database, RequestsTable } from './schema.js';
 import type { StoreDialect } from './store-dialect.js';
-import type { SyncSqlite } from './statement-steps.js';
 import { isUniqueViolation } from './unique-violation.js';
 
 function toRecord(row: RequestsTable, data: unknown = JSON.parse(row.data)): RequestRecord {
@@ -47,10 +46,8 @@ export class StoreRequestQueue implements RequestQueue {
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
     private readonly dialect: StoreDialect,
-    /** SQLite's connection: the group commit's writes run on it synchronously. */
-    sqlite?: SyncSqlite,
   ) {
-    this.#writes = new GroupCommit(db, this.#completion, clock, sqlite);
+    this.#writes = new GroupCommit(db, this.#completion, clock);
   }
 
   async enqueue(input: NewRequest): Promise<{ record: RequestRecord; created: boolean }> {

@@ -73,10 +73,11 @@ export function openSqliteBackend(path: string): StoreBackend {
   database.pragma('synchronous = NORMAL');
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
-  const prepared = preparedSqlite(database);
-  const inTransaction = (): boolean => database.inTransaction;
   const db = new Kysely<Database>({
-    dialect: new ImmediateSqliteDialect({ database: prepared }, inTransaction),
+    dialect: new ImmediateSqliteDialect(
+      { database: preparedSqlite(database) },
+      () => database.inTransaction,
+    ),
   });
   const dataVersion = database.prepare('PRAGMA data_version').pluck();
   let checkpointer: SqliteCheckpointer | undefined;
@@ -88,7 +89,6 @@ export function openSqliteBackend(path: string): StoreBackend {
     keyChanges,
     leader: new AlwaysLeader(),
     listening: () => true,
-    sqlite: { prepare: (sql) => prepared.prepare(sql), inTransaction },
     externalChanges: () => {
       try {
         return Number(dataVersion.get());

@@ -28,7 +28,10 @@ export class StatementTemplate<V extends Values> {
   ) {}
 
   async run(db: Kysely<Database>, values: V): Promise<QueryResult<unknown>> {
-    return db.executeQuery(this.bind(db, values));
+    return this.runPositional(
+      db,
+      this.keys.map((key) => values[key]),
+    );
   }
 
   /** Runs with the values given in the order of the keys. */
@@ -36,24 +39,12 @@ export class StatementTemplate<V extends Values> {
     db: Kysely<Database>,
     values: readonly unknown[],
   ): Promise<QueryResult<unknown>> {
-    return db.executeQuery(this.bindPositional(db, values));
-  }
-
-  /** The compiled statement with these values, to run later (see WriteSteps). */
-  bind(db: Kysely<Database>, values: V): CompiledQuery {
-    return this.bindPositional(
-      db,
-      this.keys.map((key) => values[key]),
-    );
-  }
-
-  bindPositional(db: Kysely<Database>, values: readonly unknown[]): CompiledQuery {
     const compiled = (this.#compiled ??= this.#compile(db));
     const parameters = compiled.parameters.map((constant, index) => {
       const slot = compiled.slots[index] ?? -1;
       return slot < 0 ? constant : values[slot];
     });
-    return CompiledQuery.raw(compiled.sql, parameters);
+    return db.executeQuery(CompiledQuery.raw(compiled.sql, parameters));
   }
 
   #compile(db: Kysely<Database>): Compiled {

@@ -1,7 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { KeyChangeNotifier, LeaderLock, WorkNotifier } from '../domain/ports.js';
 import type { Database } from './schema.js';
-import type { SyncSqlite } from './statement-steps.js';
 import type { StoreDialect } from './store-dialect.js';
 
 /** The dialect-specific parts of a store: connection, dialect, notifications, leadership. */
@@ -17,8 +16,6 @@ export interface StoreBackend {
    * counter is cheap to read (PostgreSQL); what is cached on it is then not cached.
    */
   externalChanges?(): number;
-  /** SQLite's connection, on which hot writes run synchronously (see WriteSteps). */
-  sqlite?: SyncSqlite;
   /** Whether change notifications are being received (always true in-process). */
   listening(): boolean;
   /**

@@ -40,10 +40,7 @@ async function rowLike(store: Store, sourceId: string, id: string): Promise<Requ
   return { ...source, id };
 }
 
-/**
- * The store's Kysely, counting what commits: transactions, statements run
- * outside one, and (SQLite) the synchronous transactions run on its connection.
- */
+/** The store's Kysely, counting what commits: transactions, and statements run outside one. */
 function counting(db: Kysely<Database>): { db: Kysely<Database>; commits(): number } {
   let commits = 0;
   const proxy = new Proxy(db, {
@@ -51,7 +48,7 @@ function counting(db: Kysely<Database>): { db: Kysely<Database>; commits(): numb
       const value = Reflect.get(target, property, target) as unknown;
       if (typeof value !== 'function') return value;
       const method = value as (...args: unknown[]) => unknown;
-      const counts = ['transaction', 'executeQuery', 'connection'].includes(String(property));
+      const counts = property === 'transaction' || property === 'executeQuery';
       return (...args: unknown[]) => {
         if (counts) commits++;
         return method.apply(target, args);
@@ -77,7 +74,7 @@ describe('GroupCommit on SQLite', () => {
 
   it('still writes the submissions when the completions of their turn fail', async () => {
     const clock = new ManualClock();
-    const writes = new GroupCommit(store.db, completionStatements(), clock, store.sqlite);
+    const writes = new GroupCommit(store.db, completionStatements(), clock);
     const earlier = await submitLeased(store, 1);
     const another = await rowLike(store, earlier, '00000000-0000-7000-8000-000000000001');
     // SQLite cannot bind an object: the completion's statement throws.
@@ -91,58 +88,6 @@ describe('GroupCommit on SQLite', () => {
     expect(await store.requests.get('00000000-0000-7000-8000-000000000001')).toBeDefined();
     expect((await store.requests.get(earlier))?.status).toBe('processing');
   });
-
-  // SQLite cannot bind an object; PostgreSQL would store it as JSON.
-  it('writes none of the completions of a transaction that fails', async () => {
-    const writes = new GroupCommit(
-      store.db,
-      completionStatements(),
-      new ManualClock(),
-      store.sqlite,
-    );
-    const [first, second] = await Promise.all([1, 2].map((n) => submitLeased(store, n)));
-    // The second cannot be bound (an object), after the first was written in the same transaction.
-    const unbindable = { ...result(2), token: {} as unknown as string };
-    const outcomes = await Promise.allSettled([
-      writes.complete(OWNER, { requestId: first ?? '', result: result(1) }),
-      writes.complete(OWNER, { requestId: second ?? '', result: unbindable }),
-    ]);
-    expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected']);
-    for (const id of [first, second]) {
-      const record = await store.requests.get(id ?? '');
-      expect(record?.status).toBe('processing');
-      expect(record?.token).toBeUndefined();
-    }
-    const key = await store.db
-      .selectFrom('keys')
-      .select('signatures')
-      .where('kid', '=', 'good')
-      .executeTakeFirstOrThrow();
-    expect(Number(key.signatures)).toBe(0);
-  });
-
-  it("waits for a transaction of Kysely's in progress on the connection, and is not part of it", async () => {
-    const writes = new GroupCommit(
-      store.db,
-      completionStatements(),
-      new ManualClock(),
-      store.sqlite,
-    );
-    const earlier = await submitLeased(store, 1);
-    const row = await rowLike(store, earlier, '00000000-0000-7000-8000-000000000031');
-    let inserted: Promise<void> | undefined;
-    const other = store.db.transaction().execute(async (tx) => {
-      await tx.updateTable('requests').set({ attempts: 7 }).where('id', '=', earlier).execute();
-      // The group commit's turn comes while this transaction holds the connection.
-      inserted = writes.insert(row);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      throw new Error('rolled back on purpose');
-    });
-    await expect(other).rejects.toThrow('rolled back on purpose');
-    await inserted;
-    expect((await store.requests.get(row.id))?.status).toBe('processing');
-    expect((await store.requests.get(earlier))?.attempts).toBe(1);
-  });
 });
 
 describe.each(await storeBackends())('GroupCommit on $name', (backend) => {
@@ -154,7 +99,7 @@ describe.each(await storeBackends())('GroupCommit on $name', (backend) => {
   it("writes a turn's submissions and completions in one transaction", async () => {
     const store = fresh.store();
     const counted = counting(store.db);
-    const writes = new GroupCommit(counted.db, completionStatements(), clock, store.sqlite);
+    const writes = new GroupCommit(counted.db, completionStatements(), clock);
     const earlier = await Promise.all([1, 2, 3].map((n) => submitLeased(store, n)));
     const later = ['00000000-0000-7000-8000-000000000011', '00000000-0000-7000-8000-000000000012'];
     const rows = await Promise.all(later.map((id) => rowLike(store, earlier[0] ?? '', id)));
@@ -171,7 +116,7 @@ describe.each(await storeBackends())('GroupCommit on $name', (backend) => {
   it('writes the parts of different turns on their own', async () => {
     const store = fresh.store();
     const counted = counting(store.db);
-    const writes = new GroupCommit(counted.db, completionStatements(), clock, store.sqlite);
+    const writes = new GroupCommit(counted.db, completionStatements(), clock);
     const earlier = await submitLeased(store, 1);
     await writes.insert(await rowLike(store, earlier, '00000000-0000-7000-8000-000000000021'));
     await writes.complete(OWNER, { requestId: earlier, result: result(1) });
@@ -180,7 +125,7 @@ describe.each(await storeBackends())('GroupCommit on $name', (backend) => {
 
   it('still completes the requests of a turn whose INSERT fails', async () => {
     const store = fresh.store();
-    const writes = new GroupCommit(store.db, completionStatements(), clock, store.sqlite);
+    const writes = new GroupCommit(store.db, completionStatements(), clock);
     const earlier = await submitLeased(store, 1);
     const taken = await rowLike(store, earlier, earlier);
     const [inserted, completed] = await Promise.allSettled([
@@ -195,7 +140,7 @@ describe.each(await storeBackends())('GroupCommit on $name', (backend) => {
 
   it('answers each completion with its own outcome', async () => {
     const store = fresh.store();
-    const writes = new GroupCommit(store.db, completionStatements(), clock, store.sqlite);
+    const writes = new GroupCommit(store.db, completionStatements(), clock);
     const mine = await submitLeased(store, 1);
     const another = await rowLike(store, mine, '00000000-0000-7000-8000-000000000002');
     const outcomes = await Promise.all([
