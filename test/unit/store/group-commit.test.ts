@@ -88,6 +88,30 @@ describe('GroupCommit on SQLite', () => {
     expect(await store.requests.get('00000000-0000-7000-8000-000000000001')).toBeDefined();
     expect((await store.requests.get(earlier))?.status).toBe('processing');
   });
+
+  // SQLite cannot bind an object; PostgreSQL would store it as JSON.
+  it('writes none of the completions of a transaction that fails', async () => {
+    const writes = new GroupCommit(store.db, completionStatements(), new ManualClock());
+    const [first, second] = await Promise.all([1, 2].map((n) => submitLeased(store, n)));
+    // The second cannot be bound (an object), after the first was written in the same transaction.
+    const unbindable = { ...result(2), token: {} as unknown as string };
+    const outcomes = await Promise.allSettled([
+      writes.complete(OWNER, { requestId: first ?? '', result: result(1) }),
+      writes.complete(OWNER, { requestId: second ?? '', result: unbindable }),
+    ]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected']);
+    for (const id of [first, second]) {
+      const record = await store.requests.get(id ?? '');
+      expect(record?.status).toBe('processing');
+      expect(record?.token).toBeUndefined();
+    }
+    const key = await store.db
+      .selectFrom('keys')
+      .select('signatures')
+      .where('kid', '=', 'good')
+      .executeTakeFirstOrThrow();
+    expect(Number(key.signatures)).toBe(0);
+  });
 });
 
 describe.each(await storeBackends())('GroupCommit on $name', (backend) => {
