@@ -65,10 +65,11 @@ export async function startBaseline(
 ): Promise<BaselineProcess> {
   if (kind === 'durable' && !storePath) throw new Error('the durable baseline needs a store path');
   const token = 'bench-baseline';
-  const variant: Record<string, string> =
-    kind === 'durable'
-      ? { BENCH_BASELINE_STORE: storePath ?? '', BENCH_BASELINE_VERIFY: '1' }
-      : { BENCH_BASELINE_STORE: '', BENCH_BASELINE_VERIFY: kind === 'verifying' ? '1' : '0' };
+  // The durable one verifies too (see baseline-server.ts).
+  const variant = {
+    BENCH_BASELINE_STORE: kind === 'durable' ? (storePath ?? '') : '',
+    BENCH_BASELINE_VERIFY: kind === 'verifying' ? '1' : '0',
+  };
   const child = spawn(process.execPath, [...startFlags(), BUILT_BASELINE], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', BENCH_BASELINE_TOKEN: token, ...variant },
