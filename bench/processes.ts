@@ -1,5 +1,5 @@
 /** The two servers of a bench run, each a real process on 127.0.0.1. */
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -76,15 +76,7 @@ export async function startBaseline(
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /listening (\S+)/.exec(out);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`baseline exited with ${code}`)));
-  });
+  const url = await listeningUrl(child);
   return {
     url,
     pid: child.pid ?? 0,
@@ -95,6 +87,19 @@ export async function startBaseline(
       await exited;
     },
   };
+}
+
+/** The URL a baseline process prints (`listening <url>`) once ready; rejects if it exits first. */
+export function listeningUrl(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /listening (\S+)/.exec(out);
+      if (match?.[1]) resolve(match[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`baseline exited with ${code}`)));
+  });
 }
 
 /** `signet serve` from the compiled build (see buildForBench) with the flags of `npm start`, on a fresh data dir: embedded SQLite, Ed25519, logs at warn, no rate limit in the way. */

@@ -3,11 +3,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { listeningUrl } from '../../bench/processes.js';
 import { tempDir } from '../support/temp.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-function startDurableBaseline(storePath: string): Promise<{ child: ChildProcess; url: string }> {
+async function startDurableBaseline(
+  storePath: string,
+): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/baseline-server.ts'], {
     cwd: ROOT,
     env: {
@@ -18,15 +21,7 @@ function startDurableBaseline(storePath: string): Promise<{ child: ChildProcess;
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /listening (\S+)/.exec(out);
-      if (match?.[1]) resolve({ child, url: match[1] });
-    });
-    child.once('exit', (code) => reject(new Error(`baseline exited with ${code}`)));
-  });
+  return { child, url: await listeningUrl(child) };
 }
 
 describe('the durable baseline of npm run bench', () => {
