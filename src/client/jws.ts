@@ -50,9 +50,21 @@ function notCompact(): never {
   return refuse('ERR_TOKEN_MALFORMED', 'the token is not a compact JWS (three base64url parts)');
 }
 
-/** Unpadded base64url: its alphabet only, and no length that leaves a lone 6-bit group. */
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * Unpadded, canonical base64url: its alphabet only, no length that leaves a
+ * lone 6-bit group, and zero bits past the last byte (RFC 4648 §3.5). Node's
+ * decoder ignores those bits, so without the last check one signature has
+ * several spellings (16 for Ed25519's 86 characters) that all verify, and a
+ * list that keeps tokens by their text (replays, revocations) can be evaded.
+ */
 function base64url(segment: string): boolean {
-  return segment.length % 4 !== 1 && SEGMENT.test(segment);
+  const partial = segment.length % 4;
+  if (partial === 1 || !SEGMENT.test(segment)) return false;
+  if (partial === 0) return true;
+  const last = ALPHABET.indexOf(segment.charAt(segment.length - 1));
+  return (last & (partial === 2 ? 0b1111 : 0b11)) === 0;
 }
 
 function jsonObject(segment: string, what: string): Record<string, unknown> {

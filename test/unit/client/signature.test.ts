@@ -55,6 +55,31 @@ describe('signatures', () => {
     await expectCode(verifyJws(jws, publicKey, { algorithms: ['EdDSA'] }), 'ERR_TOKEN_MALFORMED');
   });
 
+  it('refuses a signature spelled with bits set past its last byte (one token, one spelling)', async () => {
+    const { privateKey, publicKey } = pairs.EdDSA as {
+      privateKey: KeyObject;
+      publicKey: KeyObject;
+    };
+    const jws = await new CompactSign(payload)
+      .setProtectedHeader({ alg: 'EdDSA' })
+      .sign(privateKey);
+    const signature = jws.slice(jws.lastIndexOf('.') + 1);
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    // 64 bytes in 86 characters: the last one carries 2 bits of the signature and 4 spare bits.
+    const last = alphabet.indexOf(signature.slice(-1));
+    const respelled = `${jws.slice(0, -1)}${alphabet.charAt(last | 0b0101)}`;
+    expect(respelled).not.toBe(jws);
+    const respelledSignature = respelled.slice(respelled.lastIndexOf('.') + 1);
+    expect(Buffer.from(respelledSignature, 'base64url')).toEqual(
+      Buffer.from(signature, 'base64url'),
+    );
+    await expectCode(
+      verifyJws(respelled, publicKey, { algorithms: ['EdDSA'] }),
+      'ERR_TOKEN_MALFORMED',
+    );
+    await expect(verifyJws(jws, publicKey, { algorithms: ['EdDSA'] })).resolves.toBeDefined();
+  });
+
   it('refuses segments that are not base64url', async () => {
     const { privateKey, publicKey } = pairs.EdDSA as {
       privateKey: KeyObject;
