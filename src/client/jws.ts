@@ -47,7 +47,10 @@ export function splitJws(token: unknown): CompactJws {
 }
 
 function notCompact(): never {
-  return refuse('ERR_TOKEN_MALFORMED', 'the token is not a compact JWS (three base64url parts)');
+  return refuse(
+    'ERR_TOKEN_MALFORMED',
+    'the token is not a compact JWS (three parts in canonical, unpadded base64url)',
+  );
 }
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
