@@ -28,18 +28,24 @@ export function decodeJws(token: unknown): DecodedJws {
 /** The three parts of a compact JWS and its decoded header; the payload is left encoded. */
 export function splitJws(token: unknown): CompactJws {
   if (typeof token !== 'string') refuse('ERR_TOKEN_MALFORMED', 'the token is not a string');
-  const text = token.trim();
-  const first = text.indexOf('.');
-  const second = first < 0 ? -1 : text.indexOf('.', first + 1);
-  if (second < 0 || text.indexOf('.', second + 1) >= 0) notCompact();
-  const headerSegment = text.slice(0, first);
-  const payloadSegment = text.slice(first + 1, second);
-  const signatureSegment = text.slice(second + 1);
+  // One token, one spelling (see base64url): white space around it is the caller's to remove.
+  if (token !== token.trim()) {
+    refuse(
+      'ERR_TOKEN_MALFORMED',
+      'the token has white space around it: pass the compact JWS alone',
+    );
+  }
+  const first = token.indexOf('.');
+  const second = first < 0 ? -1 : token.indexOf('.', first + 1);
+  if (second < 0 || token.indexOf('.', second + 1) >= 0) notCompact();
+  const headerSegment = token.slice(0, first);
+  const payloadSegment = token.slice(first + 1, second);
+  const signatureSegment = token.slice(second + 1);
   if (!base64url(headerSegment) || !base64url(payloadSegment) || !base64url(signatureSegment)) {
     notCompact();
   }
   return {
-    signingInput: text.slice(0, second),
+    signingInput: token.slice(0, second),
     header: jsonObject(headerSegment, 'header'),
     payloadSegment,
     signatureSegment,

@@ -55,7 +55,7 @@ describe('signatures', () => {
     await expectCode(verifyJws(jws, publicKey, { algorithms: ['EdDSA'] }), 'ERR_TOKEN_MALFORMED');
   });
 
-  it('refuses a signature spelled with bits set past its last byte (one token, one spelling)', async () => {
+  it("refuses another spelling of a valid token: bits set past a segment's last byte, white space around it", async () => {
     const { privateKey, publicKey } = pairs.EdDSA as {
       privateKey: KeyObject;
       publicKey: KeyObject;
@@ -78,6 +78,12 @@ describe('signatures', () => {
       'ERR_TOKEN_MALFORMED',
     );
     await expect(verifyJws(jws, publicKey, { algorithms: ['EdDSA'] })).resolves.toBeDefined();
+    for (const padded of [`${jws}\n`, ` ${jws}`]) {
+      await expectCode(
+        verifyJws(padded, publicKey, { algorithms: ['EdDSA'] }),
+        'ERR_TOKEN_MALFORMED',
+      );
+    }
   });
 
   it('refuses segments that are not base64url', async () => {
