@@ -23,6 +23,13 @@ const payload = new TextEncoder().encode('{"answer":42}');
 const tamper = (jws: string) =>
   jws.replace(/\.(.)([^.]*)$/, (_m, c: string, rest: string) => `.${c === 'A' ? 'B' : 'A'}${rest}`);
 
+/** An Ed25519 compact JWS of `payload`, signed by jose, and the key that verifies it. */
+async function joseEdDSA(): Promise<{ jws: string; publicKey: KeyObject }> {
+  const { privateKey, publicKey } = pairs.EdDSA as { privateKey: KeyObject; publicKey: KeyObject };
+  const jws = await new CompactSign(payload).setProtectedHeader({ alg: 'EdDSA' }).sign(privateKey);
+  return { jws, publicKey };
+}
+
 /** The signature layer agrees with jose on every algorithm a caller may allow. */
 describe('signatures', () => {
   it.each(Object.keys(pairs))('%s: accepts what jose signs, and nothing altered', async (alg) => {
@@ -56,13 +63,7 @@ describe('signatures', () => {
   });
 
   it("refuses another spelling of a valid token: bits set past a segment's last byte, white space around it", async () => {
-    const { privateKey, publicKey } = pairs.EdDSA as {
-      privateKey: KeyObject;
-      publicKey: KeyObject;
-    };
-    const jws = await new CompactSign(payload)
-      .setProtectedHeader({ alg: 'EdDSA' })
-      .sign(privateKey);
+    const { jws, publicKey } = await joseEdDSA();
     const signature = jws.slice(jws.lastIndexOf('.') + 1);
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
     // 64 bytes in 86 characters: the last one carries 2 bits of the signature and 4 spare bits.
@@ -87,13 +88,7 @@ describe('signatures', () => {
   });
 
   it('refuses segments that are not base64url', async () => {
-    const { privateKey, publicKey } = pairs.EdDSA as {
-      privateKey: KeyObject;
-      publicKey: KeyObject;
-    };
-    const jws = await new CompactSign(payload)
-      .setProtectedHeader({ alg: 'EdDSA' })
-      .sign(privateKey);
+    const { jws, publicKey } = await joseEdDSA();
     const [header, body, signature] = jws.split('.') as [string, string, string];
     const lone = body.padEnd(body.length + ((5 - (body.length % 4)) % 4), 'A');
     for (const bad of [
