@@ -28,6 +28,8 @@ const settings = {
   microDurationS: env('BENCH_MICRO_DURATION', 3),
   microInFlight: env('BENCH_MICRO_IN_FLIGHT', 8),
   batchSize: env('BENCH_BATCH', 50),
+  /** More of Signet's YAML config (not `keys` or `server`), e.g. `queue: { concurrency: 2048 }`. */
+  signetConfig: process.env.BENCH_SIGNET_CONFIG ?? '',
 };
 const RESULTS =
   process.env.BENCH_RESULTS ?? fileURLToPath(new URL('results/latest.json', import.meta.url));
@@ -66,12 +68,18 @@ async function main(): Promise<void> {
     return;
   }
   const dir = tempDir('signet-bench-');
-  const baseline = await startBaseline();
-  const verifyingBaseline = await startBaseline('verifying');
-  const durableBaseline = await startBaseline('durable', join(dir.path, 'baseline.db'));
-  const signet = await startBenchSignet(dir.path);
-  const signetServer = { url: signet.url, pid: signet.child.pid ?? 0 };
+  // Whatever started is stopped, also when a later server fails to start (a bad BENCH_SIGNET_CONFIG).
+  const started: { stop(): Promise<unknown> }[] = [];
+  const start = async <T extends { stop(): Promise<unknown> }>(server: Promise<T>): Promise<T> => {
+    started.push(await server);
+    return server;
+  };
   try {
+    const baseline = await start(startBaseline());
+    const verifyingBaseline = await start(startBaseline('verifying'));
+    const durableBaseline = await start(startBaseline('durable', join(dir.path, 'baseline.db')));
+    const signet = await start(startBenchSignet(dir.path, settings.signetConfig));
+    const signetServer = { url: signet.url, pid: signet.child.pid ?? 0 };
     const preferProbe = await supported(
       signet.url,
       signet.adminToken,
@@ -259,10 +267,7 @@ async function main(): Promise<void> {
     });
     log(`figures written to ${RESULTS}`);
   } finally {
-    await signet.stop();
-    await baseline.stop();
-    await verifyingBaseline.stop();
-    await durableBaseline.stop();
+    for (const server of started.reverse()) await server.stop();
     dir.remove();
   }
 }

@@ -6,9 +6,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/temp.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** Config the bench adds to Signet's (BENCH_SIGNET_CONFIG); a slot per request in flight suffices. */
+const SIGNET_CONFIG = 'queue: { concurrency: 64 }';
 
 /** `npm run bench`, as short as it goes: its figures mean nothing, its output must be whole. */
-function runBench(resultsPath: string): Promise<{ code: number | null; stdout: string }> {
+function runBench(
+  resultsPath: string,
+  signetConfig = SIGNET_CONFIG,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts'], {
       cwd: ROOT,
@@ -22,14 +27,16 @@ function runBench(resultsPath: string): Promise<{ code: number | null; stdout: s
         BENCH_BATCH: '10',
         BENCH_MICRO_DURATION: '0.3',
         BENCH_MICRO_IN_FLIGHT: '2',
+        BENCH_SIGNET_CONFIG: signetConfig,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
+    let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.resume();
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout }));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
 
@@ -65,6 +72,7 @@ describe('npm run bench', () => {
       ratios: Record<string, number>;
       budgetAtTarget: { tokensPerSec: number; serverMs: number; eventLoopMs: number };
       targets: { name: string; met: boolean }[];
+      settings: { signetConfig: string };
       commands: {
         signet: string;
         baseline: string;
@@ -74,6 +82,7 @@ describe('npm run bench', () => {
     };
     // Both servers run compiled, as `npm start` runs Signet, not through tsx.
     expect(figures.commands.signet).toMatch(/^node (--[\w-]+=?\S* )*bin\/signet\.js serve$/);
+    expect(figures.settings.signetConfig).toBe(SIGNET_CONFIG);
     expect(figures.commands.baseline).toMatch(
       /^node (--[\w-]+=?\S* )*dist\/bench\/baseline-server\.js$/,
     );
@@ -121,4 +130,13 @@ describe('npm run bench', () => {
       'batch vs single-request tokens/s',
     ]);
   }, 120_000);
+
+  it('stops the servers it started and exits when Signet refuses the config it was given', async () => {
+    const { code, stderr } = await runBench(
+      join(dir.path, 'refused.json'),
+      'queue: { concurrency: 0 }',
+    );
+    expect(code).not.toBe(0);
+    expect(stderr).toContain('ERR_CONFIG_INVALID');
+  }, 90_000);
 });
