@@ -95,24 +95,28 @@ async function soak(mode: 'retention' | 'growth', log: (line: string) => void) {
     last = { at: now, completed, cpu };
   }, windowS * 1000);
 
-  await Promise.all(
-    Array.from({ length: loops }, async (_, i) => {
-      while (completed < total) {
-        try {
-          // Awaited first: `completed += await …` would read `completed` before the await.
-          const items = await operation(i);
-          completed += items;
-        } catch {
-          errors += 1;
-          if (errors > 100) throw new Error('soak: more than 100 failed batches');
+  // Also when the run fails: the server stops and its data dir, gigabytes by then, goes.
+  try {
+    await Promise.all(
+      Array.from({ length: loops }, async (_, i) => {
+        while (completed < total) {
+          try {
+            // Awaited first: `completed += await …` would read `completed` before the await.
+            const items = await operation(i);
+            completed += items;
+          } catch {
+            errors += 1;
+            if (errors > 100) throw new Error('soak: more than 100 failed batches');
+          }
         }
-      }
-    }),
-  );
-  clearInterval(sampler);
-  client.close();
-  await signet.stop();
-  dir.remove();
+      }),
+    );
+  } finally {
+    clearInterval(sampler);
+    client.close();
+    await signet.stop();
+    dir.remove();
+  }
 
   // Compare the first tenth of the run (after the first sample, the warm-up) with the rest.
   const settled = samples.slice(1);
