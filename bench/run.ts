@@ -71,8 +71,9 @@ async function main(): Promise<void> {
   // Whatever started is stopped, also when a later server fails to start (a bad BENCH_SIGNET_CONFIG).
   const started: { stop(): Promise<unknown> }[] = [];
   const start = async <T extends { stop(): Promise<unknown> }>(server: Promise<T>): Promise<T> => {
-    started.push(await server);
-    return server;
+    const running = await server;
+    started.push(running);
+    return running;
   };
   try {
     const baseline = await start(startBaseline());
