@@ -1,74 +1,12 @@
 import { writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Answer, RawHttp } from '../support/raw-http.js';
+import { mulberry32 } from '../support/seeded-random.js';
 import { startSignet, type SignetProcess } from '../support/signet-process.js';
 import { tempDir } from '../support/temp.js';
-
-interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code: string;
-  instance: string;
-  errors?: { field: string; message: string }[];
-}
-
-const clients = new Map<string, RawHttp>();
-
-/** A raw HTTP request: the path is sent exactly as given (fetch would normalise `..`). */
-function send(
-  base: string,
-  method: string,
-  path: string,
-  headers: Record<string, string> = {},
-  body?: string | Buffer,
-): Promise<Answer> {
-  let client = clients.get(base);
-  if (!client) {
-    client = new RawHttp(base);
-    clients.set(base, client);
-  }
-  return client.send(method, path, headers, body);
-}
-
-/** Bytes written on a fresh socket; resolves with everything the server answered. */
-function sendRaw(base: string, bytes: string | Buffer): Promise<string> {
-  const { hostname, port } = new URL(base);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => socket.end(bytes));
-    let answer = '';
-    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
-    socket.on('close', () => resolve(answer));
-    socket.on('error', reject);
-  });
-}
-
-function problemOf(answer: Answer): Problem {
-  expect(answer.headers['content-type']).toMatch(/^application\/problem\+json\b/);
-  const problem = JSON.parse(answer.text) as Problem;
-  expect(problem.status).toBe(answer.status);
-  expect(problem.code).toMatch(/^ERR_[A-Z_]+$/);
-  expect(problem.type).toBe(`urn:signet:error:${problem.code}`);
-  expect(typeof problem.detail).toBe('string');
-  return problem;
-}
-
-/** A small deterministic PRNG, so that a failing barrage can be replayed. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const UUID_0 = '00000000-0000-4000-8000-000000000000';
+import { BIG_BODY, type Case, CASES } from './bad-input-cases.js';
+import { closeClients, type Problem, problemOf, send, sendRaw } from './bad-input-http.js';
 
 describe('bad input against a real server', () => {
   const dir = tempDir();
@@ -78,7 +16,7 @@ describe('bad input against a real server', () => {
 
   beforeAll(async () => {
     const configPath = join(dir.path, 'signet.yaml');
-    // The limiter is tested on its own below; here it must not mask other answers.
+    // The limiter is tested on its own (rate-limit.test.ts); here it must not mask other answers.
     writeFileSync(configPath, 'server: { rateLimit: { max: 100000 } }\n');
     signet = await startSignet({ dataDir: dir.path, env: { SIGNET_CONFIG: configPath } });
     admin = { authorization: `Bearer ${signet.adminToken}` };
@@ -86,320 +24,9 @@ describe('bad input against a real server', () => {
   });
   afterAll(async () => {
     await signet?.stop();
-    for (const client of clients.values()) client.close();
+    closeClients();
     dir.remove();
   });
-
-  // [name, method, path, headers (a record is added to the admin's), body, status, code]
-  type Case = [
-    string,
-    string,
-    string,
-    'json' | 'admin' | 'none' | 'anonymous' | Record<string, string>,
-    string | undefined,
-    number,
-    string,
-  ];
-  const big = JSON.stringify({ data: 'x'.repeat(70 * 1024) });
-  const cases: Case[] = [
-    ['malformed JSON', 'POST', '/request', 'json', '{"data":', 400, 'ERR_VALIDATION'],
-    ['empty body', 'POST', '/request', 'json', '', 400, 'ERR_VALIDATION'],
-    ['top-level array', 'POST', '/request', 'json', '[]', 400, 'ERR_VALIDATION'],
-    ['top-level string', 'POST', '/request', 'json', '"data"', 400, 'ERR_VALIDATION'],
-    ['missing data', 'POST', '/request', 'json', '{}', 400, 'ERR_VALIDATION'],
-    ['unknown field', 'POST', '/request', 'json', '{"data":1,"extra":true}', 400, 'ERR_VALIDATION'],
-    [
-      'processor of the wrong type',
-      'POST',
-      '/request',
-      'json',
-      '{"data":1,"processor":5}',
-      400,
-      'ERR_VALIDATION',
-    ],
-    [
-      'processor with a path',
-      'POST',
-      '/request',
-      'json',
-      '{"data":1,"processor":"../x"}',
-      400,
-      'ERR_VALIDATION',
-    ],
-    [
-      'callbackUrl of the wrong type',
-      'POST',
-      '/request',
-      'json',
-      '{"data":1,"callbackUrl":[]}',
-      400,
-      'ERR_VALIDATION',
-    ],
-    [
-      'callbackUrl not a URL',
-      'POST',
-      '/request',
-      'json',
-      '{"data":1,"callbackUrl":"not a url"}',
-      400,
-      'ERR_VALIDATION',
-    ],
-    [
-      '__proto__ key',
-      'POST',
-      '/request',
-      'json',
-      '{"data":1,"__proto__":{"admin":true}}',
-      400,
-      'ERR_VALIDATION',
-    ],
-    [
-      'nested __proto__',
-      'POST',
-      '/request',
-      'json',
-      '{"data":{"__proto__":{"admin":true}}}',
-      400,
-      'ERR_VALIDATION',
-    ],
-    [
-      'constructor.prototype',
-      'POST',
-      '/request',
-      'json',
-      '{"data":{"constructor":{"prototype":{"x":1}}}}',
-      400,
-      'ERR_VALIDATION',
-    ],
-    ['body over 64 KiB', 'POST', '/request', 'json', big, 413, 'ERR_BODY_TOO_LARGE'],
-    [
-      'text/plain',
-      'POST',
-      '/request',
-      { 'content-type': 'text/plain' },
-      '{"data":1}',
-      415,
-      'ERR_UNSUPPORTED_MEDIA_TYPE',
-    ],
-    [
-      'form',
-      'POST',
-      '/request',
-      { 'content-type': 'application/x-www-form-urlencoded' },
-      'data=1',
-      415,
-      'ERR_UNSUPPORTED_MEDIA_TYPE',
-    ],
-    [
-      'no content type',
-      'POST',
-      '/request',
-      'admin',
-      '{"data":1}',
-      415,
-      'ERR_UNSUPPORTED_MEDIA_TYPE',
-    ],
-    [
-      'Idempotency-Key too long',
-      'POST',
-      '/request',
-      { 'content-type': 'application/json', 'idempotency-key': 'k'.repeat(256) },
-      '{"data":1}',
-      400,
-      'ERR_VALIDATION',
-    ],
-    [
-      'Idempotency-Key not ASCII',
-      'POST',
-      '/request',
-      { 'content-type': 'application/json', 'idempotency-key': 'cl\u00e9' },
-      '{"data":1}',
-      400,
-      'ERR_VALIDATION',
-    ],
-    [
-      'unknown processor',
-      'POST',
-      '/request',
-      'json',
-      '{"data":1,"processor":"nope"}',
-      422,
-      'ERR_UNKNOWN_PROCESSOR',
-    ],
-    ['no token', 'POST', '/request', 'anonymous', '{"data":1}', 401, 'ERR_UNAUTHENTICATED'],
-    [
-      'oversized token',
-      'POST',
-      '/request',
-      { authorization: `Bearer ${'x'.repeat(4000)}`, 'content-type': 'application/json' },
-      '{"data":1}',
-      401,
-      'ERR_UNAUTHENTICATED',
-    ],
-    [
-      'Basic auth',
-      'POST',
-      '/request',
-      { authorization: 'Basic YTpi', 'content-type': 'application/json' },
-      '{"data":1}',
-      401,
-      'ERR_UNAUTHENTICATED',
-    ],
-    [
-      'status: encoded traversal',
-      'GET',
-      '/status/..%2F..',
-      'admin',
-      undefined,
-      400,
-      'ERR_VALIDATION',
-    ],
-    ['status: NUL', 'GET', '/status/%00', 'admin', undefined, 400, 'ERR_VALIDATION'],
-    [
-      'status: very long id',
-      'GET',
-      `/status/${'a'.repeat(5000)}`,
-      'admin',
-      undefined,
-      400,
-      'ERR_VALIDATION',
-    ],
-    [
-      'status: long id',
-      'GET',
-      `/status/${'a'.repeat(150)}`,
-      'admin',
-      undefined,
-      400,
-      'ERR_VALIDATION',
-    ],
-    [
-      'status: unicode',
-      'GET',
-      `/status/${encodeURIComponent('✓😀')}`,
-      'admin',
-      undefined,
-      400,
-      'ERR_VALIDATION',
-    ],
-    [
-      'status: bad percent-encoding',
-      'GET',
-      '/status/%ZZ',
-      'admin',
-      undefined,
-      400,
-      'ERR_VALIDATION',
-    ],
-    [
-      'status: SQL',
-      'GET',
-      `/status/${encodeURIComponent("' or 1=1 --")}`,
-      'admin',
-      undefined,
-      400,
-      'ERR_VALIDATION',
-    ],
-    ['status: unknown uuid', 'GET', `/status/${UUID_0}`, 'admin', undefined, 404, 'ERR_NOT_FOUND'],
-    [
-      'status: wait not a number',
-      'GET',
-      `/status/${UUID_0}?wait=abc`,
-      'admin',
-      undefined,
-      400,
-      'ERR_VALIDATION',
-    ],
-    [
-      'status: negative wait',
-      'GET',
-      `/status/${UUID_0}?wait=-1`,
-      'admin',
-      undefined,
-      400,
-      'ERR_VALIDATION',
-    ],
-    [
-      'status: fractional wait',
-      'GET',
-      `/status/${UUID_0}?wait=1.5`,
-      'admin',
-      undefined,
-      400,
-      'ERR_VALIDATION',
-    ],
-    [
-      'status: wait over the maximum',
-      'GET',
-      `/status/${UUID_0}?wait=99999`,
-      'admin',
-      undefined,
-      400,
-      'ERR_VALIDATION',
-    ],
-    [
-      'certs: dot-dot traversal',
-      'GET',
-      '/certs/../../etc/passwd',
-      'none',
-      undefined,
-      404,
-      'ERR_NOT_FOUND',
-    ],
-    [
-      'certs: encoded traversal',
-      'GET',
-      '/certs/..%2F..%2Fetc%2Fpasswd/local-a.pem',
-      'none',
-      undefined,
-      400,
-      'ERR_VALIDATION',
-    ],
-    [
-      'certs: upper-case CA',
-      'GET',
-      '/certs/abc/UPPER.pem',
-      'none',
-      undefined,
-      400,
-      'ERR_VALIDATION',
-    ],
-    [
-      'certs: unknown kid',
-      'GET',
-      '/certs/abc/local-a.pem',
-      'none',
-      undefined,
-      404,
-      'ERR_NOT_FOUND',
-    ],
-    ['cas: upper-case id', 'GET', '/cas/UPPER/root.pem', 'none', undefined, 400, 'ERR_VALIDATION'],
-    ['cas: NUL', 'GET', '/cas/%00/root.pem', 'none', undefined, 400, 'ERR_VALIDATION'],
-    [
-      'cas: traversal',
-      'GET',
-      '/cas/..%2F..%2Fetc/root.pem',
-      'none',
-      undefined,
-      400,
-      'ERR_VALIDATION',
-    ],
-    ['cas: unknown id', 'GET', '/cas/nope/root.pem', 'none', undefined, 404, 'ERR_NOT_FOUND'],
-    ['revoke: long kid', 'POST', `/revoke/${'k'.repeat(300)}`, 'json', '{}', 400, 'ERR_VALIDATION'],
-    ['revoke: odd kid', 'POST', '/revoke/bad$kid', 'json', '{}', 400, 'ERR_VALIDATION'],
-    [
-      'revoke: unknown reason',
-      'POST',
-      '/revoke/somekid',
-      'json',
-      '{"reason":"bogus"}',
-      400,
-      'ERR_VALIDATION',
-    ],
-    ['revoke: unknown kid', 'POST', '/revoke/somekid', 'json', '{}', 404, 'ERR_KEY_NOT_FOUND'],
-    ['unknown path', 'GET', '/etc/passwd', 'none', undefined, 404, 'ERR_NOT_FOUND'],
-    ['unknown method', 'DELETE', '/request', 'admin', undefined, 404, 'ERR_NOT_FOUND'],
-  ];
 
   function headersFor(spec: Case[3]): Record<string, string> {
     if (spec === 'json') return json;
@@ -424,7 +51,7 @@ describe('bad input against a real server', () => {
     before = (JSON.parse(answer.text) as { requestId: string }).requestId;
   });
 
-  it.each(cases)('%s → %s %s %s', async (_name, method, path, spec, body, status, code) => {
+  it.each(CASES)('%s → %s %s %s', async (_name, method, path, spec, body, status, code) => {
     const answer = await send(signet.url, method, path, headersFor(spec), body);
     expect(answer.status).toBe(status);
     const problem = problemOf(answer);
@@ -562,7 +189,7 @@ describe('bad input against a real server', () => {
 
     const requests = Array.from({ length: 300 }, () => pick(generators)());
     // Keep a few oversized bodies in the mix.
-    for (let i = 0; i < 5; i++) requests.push(['POST', '/request', json, big]);
+    for (let i = 0; i < 5; i++) requests.push(['POST', '/request', json, BIG_BODY]);
     const failures: string[] = [];
     let next = 0;
     const worker = async (): Promise<void> => {
@@ -610,45 +237,5 @@ describe('bad input against a real server', () => {
     const after = ((await submitted.json()) as { requestId: string }).requestId;
     expect((await completed(after)).data).toMatchObject({ request: afterData });
     expect((await completed(before)).data).toMatchObject({ request: beforeData });
-  });
-});
-
-describe('rate limit', () => {
-  const dir = tempDir();
-  let signet: SignetProcess;
-  beforeAll(async () => {
-    const configPath = join(dir.path, 'signet.yaml');
-    writeFileSync(configPath, 'server: { rateLimit: { max: 5, window: PT10S } }\n');
-    signet = await startSignet({ dataDir: dir.path, env: { SIGNET_CONFIG: configPath } });
-  });
-  afterAll(async () => {
-    await signet?.stop();
-    dir.remove();
-  });
-
-  it('answers 429 problem+json with Retry-After once a client has spent its budget', async () => {
-    const headers = {
-      authorization: `Bearer ${signet.adminToken}`,
-      'content-type': 'application/json',
-    };
-    const statuses: number[] = [];
-    let limited: Response | undefined;
-    for (let i = 0; i < 7; i++) {
-      const response = await fetch(`${signet.url}/request`, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ data: { i } }),
-      });
-      statuses.push(response.status);
-      if (response.status === 429) limited ??= response;
-      else await response.arrayBuffer();
-    }
-    expect(statuses).toEqual([202, 202, 202, 202, 202, 429, 429]);
-    expect(limited?.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    const retryAfter = Number(limited?.headers.get('retry-after'));
-    expect(retryAfter).toBeGreaterThan(0);
-    expect(retryAfter).toBeLessThanOrEqual(10);
-    const problem = (await limited?.json()) as Problem;
-    expect(problem).toMatchObject({ status: 429, code: 'ERR_RATE_LIMITED' });
   });
 });

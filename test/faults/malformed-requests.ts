@@ -4,6 +4,8 @@
  * failure is replayed with BAD_INPUT_SEED=<seed>.
  */
 
+import { mulberry32 } from '../support/seeded-random.js';
+
 export interface HttpCase {
   kind: 'http';
   category: string;
@@ -26,17 +28,6 @@ export interface Tokens {
   /** A client's token (never the admin's on state-changing routes: the barrage must not rotate keys). */
   client: string;
   admin: string;
-}
-
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** What Node lets through as a header value: no control characters. */
