@@ -4,7 +4,13 @@ export interface LoopResult {
   /** Operations that succeeded in the measured window (after warm-up). */
   ok: number;
   errors: number;
-  /** Items per operation summed over successes (a batch of 50 counts 50). */
+  /**
+   * Items produced in the measured window (a batch of 50 counts 50). An
+   * operation that straddles an edge of the window counts for the share of
+   * its time inside it: dropping it, or counting it whole, would bias a
+   * workload by half its latency per loop and window (about 1% for 150 ms
+   * batches in 8 s turns, 0.04% for 6 ms single requests).
+   */
   items: number;
   /** Items produced over the whole run, warm-up included. */
   allItems: number;
@@ -42,9 +48,9 @@ export async function closedLoop(options: LoopOptions): Promise<LoopResult> {
         const items = await options.operation(index);
         const finished = performance.now();
         result.allItems += items;
+        result.items += items * shareInside(began, finished, measureFrom, end);
         if (began >= measureFrom && finished <= end) {
           result.ok += 1;
-          result.items += items;
           result.latencies.push(finished - began);
         }
       } catch (err) {
@@ -57,6 +63,13 @@ export async function closedLoop(options: LoopOptions): Promise<LoopResult> {
   await Promise.all(Array.from({ length: options.concurrency }, (_, i) => loop(i)));
   result.seconds = options.durationMs / 1000;
   return result;
+}
+
+/** The share (0..1) of the interval [began, finished] that lies inside [from, to]. */
+export function shareInside(began: number, finished: number, from: number, to: number): number {
+  if (finished <= began) return began >= from && began <= to ? 1 : 0;
+  const inside = Math.min(finished, to) - Math.max(began, from);
+  return Math.max(0, inside) / (finished - began);
 }
 
 /** The q-quantile (0..1) of the values, by nearest rank. */
