@@ -17,6 +17,8 @@ export interface LoadFigures {
   clientCpuMsPerToken: number;
   /** Cores in use while measured: server and load generator together. */
   coresInUse: number;
+  /** Tokens/s of each turn, in the order run: how much the machine moved during the run. */
+  turnTokensPerSec: number[];
   firstError?: string;
 }
 
@@ -27,7 +29,7 @@ export interface CpuUse {
   client: number;
 }
 
-export function loadFigures(result: LoopResult, cpu: CpuUse): LoadFigures {
+export function loadFigures(result: LoopResult, cpu: CpuUse, turns: number[]): LoadFigures {
   const perToken = (seconds: number) => round((seconds * 1000) / Math.max(1, result.allItems), 3);
   return {
     tokensPerSec: round(result.items / result.seconds),
@@ -39,6 +41,7 @@ export function loadFigures(result: LoopResult, cpu: CpuUse): LoadFigures {
     eventLoopCpuMsPerToken: perToken(cpu.eventLoop),
     clientCpuMsPerToken: perToken(cpu.client),
     coresInUse: round((cpu.server + cpu.client) / Math.max(1e-9, result.seconds)),
+    turnTokensPerSec: turns.map((tokensPerSec) => round(tokensPerSec)),
     ...(result.firstError ? { firstError: result.firstError } : {}),
   };
 }

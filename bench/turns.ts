@@ -50,6 +50,7 @@ export async function measureInTurns(
   const operations = workloads.map((w, i) => w.make(clients[i] as KeepAliveClient));
   const results = workloads.map(() => EMPTY);
   const cpu: CpuUse[] = workloads.map(() => ({ server: 0, eventLoop: 0, client: 0 }));
+  const turns: number[][] = workloads.map(() => []);
   const slice = async (i: number, durationMs: number, warmupMs: number): Promise<void> => {
     const { pid } = (workloads[i] as Workload).server;
     const before = {
@@ -65,6 +66,7 @@ export async function measureInTurns(
     });
     if (durationMs === 0) return;
     results[i] = merge(results[i] as LoopResult, result);
+    turns[i]?.push(result.items / result.seconds);
     const used = cpu[i] as CpuUse;
     const { user, system } = process.cpuUsage(before.loadGenerator);
     // The main thread is read inside the process's reading, so its share never exceeds the whole.
@@ -88,5 +90,5 @@ export async function measureInTurns(
   } finally {
     for (const client of clients) client.close();
   }
-  return results.map((result, i) => loadFigures(result, cpu[i] as CpuUse));
+  return results.map((result, i) => loadFigures(result, cpu[i] as CpuUse, turns[i] ?? []));
 }

@@ -21,7 +21,7 @@ function runBench(
         ...process.env,
         BENCH_RESULTS: resultsPath,
         BENCH_DURATION: '1',
-        BENCH_ROUNDS: '1',
+        BENCH_ROUNDS: '2',
         BENCH_WARMUP: '0.3',
         BENCH_CONCURRENCY: '4',
         BENCH_BATCH: '10',
@@ -47,6 +47,7 @@ interface Load {
   eventLoopCpuMsPerToken: number;
   clientCpuMsPerToken: number;
   coresInUse: number;
+  turnTokensPerSec: number[];
 }
 
 describe('npm run bench', () => {
@@ -110,6 +111,8 @@ describe('npm run bench', () => {
       expect(load.eventLoopCpuMsPerToken, name).toBeLessThanOrEqual(load.serverCpuMsPerToken);
       expect(load.clientCpuMsPerToken, name).toBeGreaterThan(0);
       expect(load.coresInUse, name).toBeGreaterThan(0);
+      expect(load.turnTokensPerSec, name).toHaveLength(2);
+      for (const turn of load.turnTokensPerSec) expect(turn, name).toBeGreaterThan(0);
     }
     for (const name of ['joseSign', 'joseVerify', 'signingStage', 'caStage', 'sdkVerify'])
       expect(figures.micro[name], name).toBeGreaterThan(0);
