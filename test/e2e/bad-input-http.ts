@@ -1,17 +1,8 @@
 /** Raw HTTP for the bad-input tests: paths sent exactly as given, and the problem+json every refusal must be. */
 import { connect } from 'node:net';
 import { expect } from 'vitest';
+import type { ProblemBody } from '../support/problem.js';
 import { type Answer, RawHttp } from '../support/raw-http.js';
-
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code: string;
-  instance: string;
-  errors?: { field: string; message: string }[];
-}
 
 const clients = new Map<string, RawHttp>();
 
@@ -43,9 +34,9 @@ export function sendRaw(base: string, bytes: string | Buffer): Promise<string> {
   });
 }
 
-export function problemOf(answer: Answer): Problem {
+export function problemOf(answer: Answer): ProblemBody {
   expect(answer.headers['content-type']).toMatch(/^application\/problem\+json\b/);
-  const problem = JSON.parse(answer.text) as Problem;
+  const problem = JSON.parse(answer.text) as ProblemBody;
   expect(problem.status).toBe(answer.status);
   expect(problem.code).toMatch(/^ERR_[A-Z_]+$/);
   expect(problem.type).toBe(`urn:signet:error:${problem.code}`);

@@ -6,7 +6,8 @@ import { mulberry32 } from '../support/seeded-random.js';
 import { startSignet, type SignetProcess } from '../support/signet-process.js';
 import { tempDir } from '../support/temp.js';
 import { BIG_BODY, type Case, CASES } from './bad-input-cases.js';
-import { closeClients, type Problem, problemOf, send, sendRaw } from './bad-input-http.js';
+import type { ProblemBody } from '../support/problem.js';
+import { closeClients, problemOf, send, sendRaw } from './bad-input-http.js';
 
 describe('bad input against a real server', () => {
   const dir = tempDir();
@@ -197,7 +198,7 @@ describe('bad input against a real server', () => {
         const [method, path, headers, body] = requests[next++] as (typeof requests)[number];
         const answer = await send(signet.url, method, path, headers, body);
         const problem = /^application\/problem\+json/.test(String(answer.headers['content-type']))
-          ? (JSON.parse(answer.text) as Problem)
+          ? (JSON.parse(answer.text) as ProblemBody)
           : undefined;
         if (
           answer.status < 400 ||

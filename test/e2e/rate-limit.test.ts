@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSignet, type SignetProcess } from '../support/signet-process.js';
 import { tempDir } from '../support/temp.js';
-import type { Problem } from './bad-input-http.js';
+import type { ProblemBody } from '../support/problem.js';
 
 describe('rate limit', () => {
   const dir = tempDir();
@@ -40,7 +40,7 @@ describe('rate limit', () => {
     const retryAfter = Number(limited?.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(10);
-    const problem = (await limited?.json()) as Problem;
+    const problem = (await limited?.json()) as ProblemBody;
     expect(problem).toMatchObject({ status: 429, code: 'ERR_RATE_LIMITED' });
   });
 });

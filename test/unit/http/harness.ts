@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyServerOptions, LightMyRequestResponse } fr
 import { expect } from 'vitest';
 import { buildApp } from '../../../src/http/app.js';
 import { StubSignetApi, TOKENS, testConfig, type ServerConfig } from './stub-api.js';
+import type { ProblemBody } from '../../support/problem.js';
 
 export interface Harness {
   app: FastifyInstance;
@@ -20,16 +21,6 @@ export async function makeApp(
 
 export function bearer(who: keyof typeof TOKENS): { authorization: string } {
   return { authorization: `Bearer ${TOKENS[who]}` };
-}
-
-export interface ProblemBody {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code: string;
-  instance: string;
-  errors?: { field: string; message: string }[];
 }
 
 /** Asserts an RFC 9457 answer with the given status and code, and returns its body. */
