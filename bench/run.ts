@@ -22,7 +22,7 @@ const env = (name: string, fallback: number): number => {
 };
 const settings = {
   durationS: env('BENCH_DURATION', 16),
-  rounds: env('BENCH_ROUNDS', 2),
+  rounds: env('BENCH_ROUNDS', 8),
   warmupS: env('BENCH_WARMUP', 2),
   concurrency: env('BENCH_CONCURRENCY', 16),
   microDurationS: env('BENCH_MICRO_DURATION', 3),
