@@ -35,6 +35,10 @@ const RESULTS =
   process.env.BENCH_RESULTS ?? fileURLToPath(new URL('results/latest.json', import.meta.url));
 const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
 
+/** The slowest and fastest turn of a workload: how far the machine moved during the run. */
+const turnRange = (turns: readonly number[]): string =>
+  turns.length === 0 ? '' : `${Math.round(Math.min(...turns))}–${Math.round(Math.max(...turns))}`;
+
 async function supported(
   baseUrl: string,
   token: string,
@@ -188,6 +192,7 @@ async function main(): Promise<void> {
       f.clientCpuMsPerToken,
       f.coresInUse,
       f.errors,
+      turnRange(f.turnTokensPerSec),
     ];
     printTable('End to end (closed loop, tokens/s and submit-to-token latency)', [
       [
@@ -201,6 +206,7 @@ async function main(): Promise<void> {
         'client',
         'cores',
         'errors',
+        'turns, tok/s',
       ],
       row('baseline (sync Fastify + jose)', base),
       row('baseline, verifying each token', verifying),

@@ -66,6 +66,8 @@ describe('npm run bench', () => {
       'Targets',
     ])
       expect(stdout).toContain(title);
+    // A workload's row ends with its slowest and fastest turn.
+    expect(stdout).toMatch(/^baseline \(sync Fastify \+ jose\).* \d+–\d+ *$/m);
 
     const figures = JSON.parse(readFileSync(results, 'utf8')) as {
       endToEnd: Record<string, Load>;
