@@ -8,8 +8,8 @@ export interface LoopResult {
    * Items produced in the measured window (a batch of 50 counts 50). An
    * operation that straddles an edge of the window counts for the share of
    * its time inside it: dropping it, or counting it whole, would bias a
-   * workload by half its latency per loop and window (about 1% for 150 ms
-   * batches in 8 s turns, 0.04% for 6 ms single requests).
+   * workload by half its latency per loop and window (4–8% for batches of
+   * 150–330 ms in 2 s turns, 0.2% for 6 ms single requests).
    */
   items: number;
   /** Items produced over the whole run, warm-up included. */
