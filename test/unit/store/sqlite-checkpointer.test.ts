@@ -71,10 +71,12 @@ describe('background checkpoints of the SQLite writer', () => {
         write(database, 1000);
         largest = Math.max(largest, size(`${path}-wal`));
       }
-      // About 24,000 frames written (150 MB of WAL if it never rewinds). It rewinds once the
-      // writer's threshold is crossed and the thread's checkpoint under way has ended; on a
-      // loaded machine that can take a few thousand frames more, never a second threshold.
-      expect(largest).toBeLessThan(2 * WRITER_CHECKPOINT_PAGES * (PAGE + 24));
+      // About 36,000 frames written: 150 MB of WAL, 8.9 thresholds, if it never rewinds (as
+      // measured with the writer's checkpoint turned off). It rewinds once the writer's
+      // threshold is crossed and the thread's checkpoint under way, with its sync, has
+      // ended; meanwhile this loop keeps writing: 1.6-1.9 thresholds in all on a 2-vCPU VM,
+      // 2.2 once when the same VM was busy. Four leaves room for slower syncs.
+      expect(largest).toBeLessThan(4 * WRITER_CHECKPOINT_PAGES * (PAGE + 24));
       const rows = database.prepare('select count(*) as n from filler').get() as { n: number };
       expect(rows.n).toBe(12_000);
     }));
