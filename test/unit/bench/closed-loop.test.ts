@@ -1,29 +1,26 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { closedLoop, shareInside } from '../../../bench/closed-loop.js';
 
 describe('closed loop', () => {
+  afterEach(() => vi.useRealTimers());
+
   it('counts an operation that straddles the end of the window for its share inside it', async () => {
-    // One loop of 150 ms operations in a 1 s window: six fit whole, the seventh
-    // straddles the end. Counting whole operations only would give 6 × 10 items.
-    const opMs = 150;
-    const result = await closedLoop({
+    // A fake clock, so that every operation takes exactly 150 ms: in a 1 s window
+    // six fit whole and the seventh (900-1050 ms) straddles the end, two thirds inside.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'performance'] });
+    const running = closedLoop({
       concurrency: 1,
       durationMs: 1000,
       warmupMs: 0,
-      operation: async () => {
-        await sleep(opMs);
-        return 10;
-      },
+      operation: () => new Promise((resolve) => setTimeout(() => resolve(10), 150)),
     });
-    expect(result.latencies).toHaveLength(result.ok);
-    expect(result.allItems).toBe(10 * (result.ok + 1));
-    // A loop is never idle in the window, so it holds 1000 ms of operations of
-    // about their mean duration (timers are late, never early). Whole operations
-    // alone would give 60 items here.
-    const meanMs = result.latencies.reduce((sum, ms) => sum + ms, 0) / result.ok;
-    expect(meanMs).toBeGreaterThanOrEqual(opMs - 1);
-    expect(Math.abs(result.items - (10 * 1000) / meanMs)).toBeLessThan(1.5);
+    await vi.advanceTimersByTimeAsync(1100);
+    const result = await running;
+    expect(result.ok).toBe(6);
+    expect(result.latencies).toEqual([150, 150, 150, 150, 150, 150]);
+    expect(result.allItems).toBe(70);
+    // Whole operations alone would give 60.
+    expect(result.items).toBeCloseTo(60 + (10 * 100) / 150, 6);
   });
 
   it('counts the share of an operation inside the window, at either edge', () => {
