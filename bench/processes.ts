@@ -137,11 +137,19 @@ export function mainThreadCpuSeconds(pid: number): number {
   return statCpuSeconds(`/proc/${pid}/task/${pid}/stat`);
 }
 
+/**
+ * The fields of a /proc stat file after the command name (which is in
+ * parentheses and may contain spaces): [0] is the state, [1] the parent's pid,
+ * [11] and [12] user and system time in ticks. Throws if the process is gone.
+ */
+export function statFields(path: string): string[] {
+  const stat = readFileSync(path, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 function statCpuSeconds(path: string): number {
   try {
-    const stat = readFileSync(path, 'utf8');
-    // Fields after the command name, which is in parentheses and may contain spaces.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const fields = statFields(path);
     const ticks = Number(fields[11]) + Number(fields[12]);
     return ticks / CLOCK_TICKS;
   } catch {
