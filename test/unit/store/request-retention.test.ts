@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { KeyRotationRecord } from '../../../src/domain/types.js';
-import { RequestRetention } from '../../../src/service/request-retention.js';
+import { RequestRetention, sweepIntervalMs } from '../../../src/service/request-retention.js';
 import type { Store } from '../../../src/store/index.js';
 import { ManualClock } from '../../support/clock.js';
 import { type StoreFixture, storeBackends } from '../../support/store-backends.js';
@@ -97,5 +97,31 @@ describe.each(await storeBackends())('request retention on $name', (backend) => 
     clock.advance(HOUR);
     expect(await retention(100).runOnce()).toBe(3);
     expect(await left(completed)).toBe(0);
+  });
+
+  it('once started, deletes within a tenth of the retention of their falling due', async () => {
+    const completed = await requests(3, 'completed');
+    const running = new RequestRetention({
+      queue: store.requests,
+      clock,
+      logger: pino({ level: 'silent' }),
+      retainMs: 10_000,
+    });
+    running.start();
+    try {
+      clock.advance(11_000);
+      // Every 1 s; a pass every 10 s (the retention itself) would leave them for the whole wait.
+      await expect.poll(() => left(completed), { timeout: 4_000, interval: 100 }).toBe(0);
+    } finally {
+      await running.stop();
+    }
+  });
+});
+
+describe('the retention sweep interval', () => {
+  it('is a tenth of the retention, between 1 s and 10 s', () => {
+    expect(sweepIntervalMs(30_000)).toBe(3_000);
+    expect(sweepIntervalMs(2_000)).toBe(1_000);
+    expect(sweepIntervalMs(30 * 24 * HOUR)).toBe(10_000);
   });
 });
