@@ -90,7 +90,9 @@ export async function completeBatch(
   const outcomes: CompleteOutcome[] = new Array<CompleteOutcome>(items.length).fill('lease-lost');
   const byKid = new Map<string, number[]>();
   items.forEach(({ result }, index) => {
-    byKid.set(result.kid, [...(byKid.get(result.kid) ?? []), index]);
+    const indexes = byKid.get(result.kid);
+    if (indexes) indexes.push(index);
+    else byKid.set(result.kid, [index]);
   });
 
   for (const [kid, indexes] of byKid) {
