@@ -5,13 +5,15 @@
  *  - retention: queue.retainCompleted is short, so completed requests are
  *    deleted as they age. RSS must stay flat (within 20%).
  *  - growth: nothing is deleted; the store grows from empty to every request.
- *    Throughput must stay within 10% of the start's.
+ *    Throughput must stay within 10% of the start's; then the grown store is
+ *    measured against a fresh one in alternating slices (see fresh-store.ts).
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../test/support/temp.js';
 import { KeepAliveClient } from './http-client.js';
+import { againstFreshStore, type FreshComparison } from './fresh-store.js';
 import { cpuSeconds, rssMiB, startBenchSignet } from './processes.js';
 import { printTable, round, writeResults } from './report.js';
 import { signetBatch } from './workloads.js';
@@ -60,6 +62,8 @@ async function soak(mode: 'retention' | 'growth', log: (line: string) => void) {
   const loops = env('BENCH_SOAK_LOOPS', 4);
   const batch = env('BENCH_BATCH', 100);
   const retain = process.env.BENCH_SOAK_RETAIN ?? 'PT30S';
+  const slices = env('BENCH_SOAK_SLICES', 40);
+  const sliceMs = env('BENCH_SOAK_SLICE_MS', 1000);
   const dir = tempDir('signet-soak-');
   const config =
     mode === 'retention'
@@ -95,6 +99,8 @@ async function soak(mode: 'retention' | 'growth', log: (line: string) => void) {
     last = { at: now, completed, cpu };
   }, windowS * 1000);
 
+  let againstFresh: FreshComparison | undefined;
+  let loadEnded = 0;
   // Also when the run fails: the server stops and its data dir, gigabytes by then, goes.
   try {
     await Promise.all(
@@ -111,6 +117,21 @@ async function soak(mode: 'retention' | 'growth', log: (line: string) => void) {
         }
       }),
     );
+    loadEnded = performance.now();
+    clearInterval(sampler);
+    if (mode === 'growth') {
+      againstFresh = await againstFreshStore({
+        grown: operation,
+        grownStoreMiB: () => storeMiB(dir.path),
+        config,
+        loops,
+        batch,
+        slices,
+        sliceMs,
+        storeMiB,
+        log,
+      });
+    }
   } finally {
     clearInterval(sampler);
     client.close();
@@ -133,7 +154,7 @@ async function soak(mode: 'retention' | 'growth', log: (line: string) => void) {
     mode,
     total,
     errors,
-    seconds: round((performance.now() - started) / 1000, 1),
+    seconds: round((loadEnded - started) / 1000, 1),
     rssStartMiB: round(rssStart, 1),
     rssEndMiB: round(rssEnd, 1),
     rssMaxMiB: round(rssMax, 1),
@@ -143,6 +164,7 @@ async function soak(mode: 'retention' | 'growth', log: (line: string) => void) {
     tokensPerSecEnd: round(tpsEnd, 0),
     throughputChange: round(tpsEnd / tpsStart - 1, 3),
     storeMiBEnd: samples.at(-1)?.storeMiB ?? 0,
+    ...(againstFresh ? { againstFresh } : {}),
     samples,
   };
 }
@@ -181,7 +203,21 @@ export async function runSoak(log: (line: string) => void): Promise<void> {
       r.storeMiBEnd,
     ]),
   ]);
-  const path = fileURLToPath(new URL('results/soak.json', import.meta.url));
+  const compared = results.flatMap((r) => (r.againstFresh ? [r.againstFresh] : []));
+  if (compared.length > 0) {
+    printTable('Growth: the grown store against a fresh one, in alternating slices', [
+      ['grown store MiB', 'fresh store MiB', 'grown tokens/s', 'fresh tokens/s', 'grown/fresh'],
+      ...compared.map((c) => [
+        c.grownStoreMiB,
+        c.freshStoreMiB,
+        c.grownTokensPerSec,
+        c.freshTokensPerSec,
+        c.ratio,
+      ]),
+    ]);
+  }
+  const path =
+    process.env.BENCH_RESULTS ?? fileURLToPath(new URL('results/soak.json', import.meta.url));
   writeResults(path, { at: new Date().toISOString(), results });
   log(`figures written to ${path}`);
 }
