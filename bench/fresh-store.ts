@@ -26,9 +26,9 @@ export interface FreshComparison {
 }
 
 export interface FreshComparisonOptions {
-  /** The grown store's operation (a batch with Prefer: wait). */
+  /** The grown store's operation (a batch with Prefer: wait), and its data dir. */
   grown: Operation;
-  grownStoreMiB(): number;
+  grownDataDir: string;
   /** Signet's config for the fresh store, as the grown one's. */
   config: string;
   loops: number;
@@ -44,7 +44,9 @@ const ORDER = ['grown', 'fresh', 'fresh', 'grown'] as const;
 const WARMUP_MS = 3000;
 
 export async function againstFreshStore(options: FreshComparisonOptions): Promise<FreshComparison> {
-  const { loops, slices, sliceMs, log } = options;
+  const { loops, sliceMs, log } = options;
+  // At least one slice on each side.
+  const slices = Math.max(2, Math.round(options.slices));
   const dir = tempDir('signet-soak-');
   try {
     const signet = await startBenchSignet(dir.path, options.config);
@@ -68,13 +70,15 @@ export async function againstFreshStore(options: FreshComparisonOptions): Promis
         items[side] += result.items;
         ran[side] += sliceMs / 1000;
       }
+      const grown = items.grown / ran.grown;
+      const fresh = items.fresh / ran.fresh;
       return {
         slices,
         sliceMs,
-        grownTokensPerSec: round(items.grown / Math.max(ran.grown, 1e-3), 0),
-        freshTokensPerSec: round(items.fresh / Math.max(ran.fresh, 1e-3), 0),
-        ratio: round(items.grown / ran.grown / (items.fresh / ran.fresh), 3),
-        grownStoreMiB: round(options.grownStoreMiB(), 1),
+        grownTokensPerSec: round(grown, 0),
+        freshTokensPerSec: round(fresh, 0),
+        ratio: round(grown / fresh, 3),
+        grownStoreMiB: round(options.storeMiB(options.grownDataDir), 1),
         freshStoreMiB: round(options.storeMiB(dir.path), 1),
       };
     } finally {

@@ -122,7 +122,7 @@ async function soak(mode: 'retention' | 'growth', log: (line: string) => void) {
     if (mode === 'growth') {
       againstFresh = await againstFreshStore({
         grown: operation,
-        grownStoreMiB: () => storeMiB(dir.path),
+        grownDataDir: dir.path,
         config,
         loops,
         batch,
