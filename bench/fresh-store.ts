@@ -9,7 +9,7 @@
  */
 import { closedLoop } from './closed-loop.js';
 import { KeepAliveClient } from './http-client.js';
-import { startBenchSignet } from './processes.js';
+import { startBenchSignet, storeMiB } from './processes.js';
 import { round } from './report.js';
 import { signetBatch, type Operation } from './workloads.js';
 import { tempDir } from '../test/support/temp.js';
@@ -35,7 +35,6 @@ export interface FreshComparisonOptions {
   batch: number;
   slices: number;
   sliceMs: number;
-  storeMiB(dataDir: string): number;
   log(line: string): void;
 }
 
@@ -78,8 +77,8 @@ export async function againstFreshStore(options: FreshComparisonOptions): Promis
         grownTokensPerSec: round(grown, 0),
         freshTokensPerSec: round(fresh, 0),
         ratio: round(grown / fresh, 3),
-        grownStoreMiB: round(options.storeMiB(options.grownDataDir), 1),
-        freshStoreMiB: round(options.storeMiB(dir.path), 1),
+        grownStoreMiB: round(storeMiB(options.grownDataDir), 1),
+        freshStoreMiB: round(storeMiB(dir.path), 1),
       };
     } finally {
       client.close();

@@ -1,7 +1,7 @@
 /** The two servers of a bench run, each a real process on 127.0.0.1. */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSignet, type SignetProcess } from '../test/support/signet-process.js';
@@ -159,3 +159,25 @@ function statCpuSeconds(path: string): number {
 
 /** USER_HZ: 100 on every Linux architecture Node supports. */
 const CLOCK_TICKS = 100;
+
+/** The size of a data dir's SQLite store, WAL included, in MiB (0 before it exists). */
+export function storeMiB(dataDir: string): number {
+  let bytes = 0;
+  for (const file of ['signet.db', 'signet.db-wal']) {
+    try {
+      bytes += statSync(join(dataDir, file)).size;
+    } catch {
+      // not there (yet)
+    }
+  }
+  return bytes / 1024 / 1024;
+}
+
+/** The size of a data dir's SQLite WAL, in MiB. */
+export function walMiB(dataDir: string): number {
+  try {
+    return statSync(join(dataDir, 'signet.db-wal')).size / 1024 / 1024;
+  } catch {
+    return 0;
+  }
+}

@@ -8,13 +8,11 @@
  *    Throughput must stay within 10% of the start's; then the grown store is
  *    measured against a fresh one in alternating slices (see fresh-store.ts).
  */
-import { statSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../test/support/temp.js';
 import { KeepAliveClient } from './http-client.js';
 import { againstFreshStore, type FreshComparison } from './fresh-store.js';
-import { cpuSeconds, rssMiB, startBenchSignet } from './processes.js';
+import { cpuSeconds, rssMiB, startBenchSignet, storeMiB, walMiB } from './processes.js';
 import { printTable, round, writeResults } from './report.js';
 import { signetBatch } from './workloads.js';
 
@@ -35,26 +33,6 @@ const env = (name: string, fallback: number): number => {
 
 const mean = (values: number[]): number =>
   values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
-
-function storeMiB(dataDir: string): number {
-  let bytes = 0;
-  for (const file of ['signet.db', 'signet.db-wal']) {
-    try {
-      bytes += statSync(join(dataDir, file)).size;
-    } catch {
-      // not there (yet)
-    }
-  }
-  return bytes / 1024 / 1024;
-}
-
-function walMiB(dataDir: string): number {
-  try {
-    return statSync(join(dataDir, 'signet.db-wal')).size / 1024 / 1024;
-  } catch {
-    return 0;
-  }
-}
 
 async function soak(mode: 'retention' | 'growth', log: (line: string) => void) {
   const total = env('BENCH_SOAK_REQUESTS', 1_000_000);
@@ -128,7 +106,6 @@ async function soak(mode: 'retention' | 'growth', log: (line: string) => void) {
         batch,
         slices,
         sliceMs,
-        storeMiB,
         log,
       });
     }
