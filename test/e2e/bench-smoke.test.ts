@@ -1,11 +1,9 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runBenchScript } from '../support/bench-run.js';
 import { tempDir } from '../support/temp.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Config the bench adds to Signet's (BENCH_SIGNET_CONFIG); a slot per request in flight suffices. */
 const SIGNET_CONFIG = 'queue: { concurrency: 64 }';
 
@@ -14,29 +12,16 @@ function runBench(
   resultsPath: string,
   signetConfig = SIGNET_CONFIG,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts'], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        BENCH_RESULTS: resultsPath,
-        BENCH_DURATION: '1',
-        BENCH_ROUNDS: '2',
-        BENCH_WARMUP: '0.3',
-        BENCH_CONCURRENCY: '4',
-        BENCH_BATCH: '10',
-        BENCH_MICRO_DURATION: '0.3',
-        BENCH_MICRO_IN_FLIGHT: '2',
-        BENCH_SIGNET_CONFIG: signetConfig,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  return runBenchScript({
+    BENCH_RESULTS: resultsPath,
+    BENCH_DURATION: '1',
+    BENCH_ROUNDS: '2',
+    BENCH_WARMUP: '0.3',
+    BENCH_CONCURRENCY: '4',
+    BENCH_BATCH: '10',
+    BENCH_MICRO_DURATION: '0.3',
+    BENCH_MICRO_IN_FLIGHT: '2',
+    BENCH_SIGNET_CONFIG: signetConfig,
   });
 }
 

@@ -1,12 +1,9 @@
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { FreshComparison } from '../../bench/fresh-store.js';
+import { runBenchScript } from '../support/bench-run.js';
 import { tempDir } from '../support/temp.js';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 describe('the growth run of npm run bench', () => {
   it('measures the grown store against a fresh one in alternating slices, then removes both', async () => {
@@ -14,26 +11,18 @@ describe('the growth run of npm run bench', () => {
     const tmp = tempDir('signet-bench-tmp-');
     const out = tempDir('signet-bench-results-');
     const results = join(out.path, 'soak.json');
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts'], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        TMPDIR: tmp.path,
-        BENCH_SOAK: '1',
-        BENCH_SOAK_MODE: 'growth',
-        BENCH_SOAK_REQUESTS: '3000',
-        BENCH_SOAK_WINDOW: '1',
-        BENCH_SOAK_LOOPS: '2',
-        BENCH_SOAK_SLICES: '4',
-        BENCH_SOAK_SLICE_MS: '300',
-        BENCH_BATCH: '20',
-        BENCH_RESULTS: results,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const { code, stdout } = await runBenchScript({
+      TMPDIR: tmp.path,
+      BENCH_SOAK: '1',
+      BENCH_SOAK_MODE: 'growth',
+      BENCH_SOAK_REQUESTS: '3000',
+      BENCH_SOAK_WINDOW: '1',
+      BENCH_SOAK_LOOPS: '2',
+      BENCH_SOAK_SLICES: '4',
+      BENCH_SOAK_SLICE_MS: '300',
+      BENCH_BATCH: '20',
+      BENCH_RESULTS: results,
     });
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     try {
       expect(code).toBe(0);
       expect(stdout).toContain('the grown store against a fresh one');
