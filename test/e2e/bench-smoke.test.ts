@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runBenchScript } from '../support/bench-run.js';
+import { runTsx } from '../support/signet-process.js';
 import { tempDir } from '../support/temp.js';
 
 /** Config the bench adds to Signet's (BENCH_SIGNET_CONFIG); a slot per request in flight suffices. */
@@ -12,7 +12,7 @@ function runBench(
   resultsPath: string,
   signetConfig = SIGNET_CONFIG,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return runBenchScript({
+  return runTsx('bench/run.ts', [], {
     BENCH_RESULTS: resultsPath,
     BENCH_DURATION: '1',
     BENCH_ROUNDS: '2',

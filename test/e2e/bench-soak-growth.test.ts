@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FreshComparison } from '../../bench/fresh-store.js';
-import { runBenchScript } from '../support/bench-run.js';
+import { runTsx } from '../support/signet-process.js';
 import { tempDir } from '../support/temp.js';
 
 describe('the growth run of npm run bench', () => {
@@ -11,7 +11,7 @@ describe('the growth run of npm run bench', () => {
     const tmp = tempDir('signet-bench-tmp-');
     const out = tempDir('signet-bench-results-');
     const results = join(out.path, 'soak.json');
-    const { code, stdout } = await runBenchScript({
+    const { code, stdout } = await runTsx('bench/run.ts', [], {
       TMPDIR: tmp.path,
       BENCH_SOAK: '1',
       BENCH_SOAK_MODE: 'growth',

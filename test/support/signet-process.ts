@@ -51,10 +51,23 @@ export function runCli(
   env: Record<string, string>,
   input?: string,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runTsx(MAIN, args, { SIGNET_LOG_LEVEL: 'error', ...env }, input);
+}
+
+/**
+ * Runs a TypeScript entry point of this repo (e.g. `bench/run.ts`) under tsx,
+ * with `env` added to this process's, and resolves with its output once it exits.
+ */
+export function runTsx(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  input?: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
       cwd: ROOT,
-      env: { ...process.env, SIGNET_LOG_LEVEL: 'error', ...env },
+      env: { ...process.env, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
