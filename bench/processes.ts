@@ -162,21 +162,18 @@ const CLOCK_TICKS = 100;
 
 /** The size of a data dir's SQLite store, WAL included, in MiB (0 before it exists). */
 export function storeMiB(dataDir: string): number {
-  let bytes = 0;
-  for (const file of ['signet.db', 'signet.db-wal']) {
-    try {
-      bytes += statSync(join(dataDir, file)).size;
-    } catch {
-      // not there (yet)
-    }
-  }
-  return bytes / 1024 / 1024;
+  return fileMiB(join(dataDir, 'signet.db')) + walMiB(dataDir);
 }
 
 /** The size of a data dir's SQLite WAL, in MiB. */
 export function walMiB(dataDir: string): number {
+  return fileMiB(join(dataDir, 'signet.db-wal'));
+}
+
+/** A file's size in MiB; 0 if it is not there (yet). */
+function fileMiB(path: string): number {
   try {
-    return statSync(join(dataDir, 'signet.db-wal')).size / 1024 / 1024;
+    return statSync(path).size / 1024 / 1024;
   } catch {
     return 0;
   }
