@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SignetError } from '../../../src/domain/errors.js';
 import { preparedSqlite } from '../../../src/store/sqlite-statements.js';
 import { tempDir } from '../../support/temp.js';
@@ -34,6 +34,7 @@ describe('preparedSqlite', () => {
   afterEach(async () => {
     await db.destroy();
   });
+  afterAll(() => dir.remove());
 
   it('prepares a statement once and reuses it', async () => {
     const prepare = vi.spyOn(database, 'prepare');
