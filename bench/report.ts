@@ -51,6 +51,8 @@ export interface Target {
   value: number;
   target: string;
   met: boolean;
+  /** For a throughput ratio: its standard error over the run's turns (see turnSpread). */
+  spread?: number;
 }
 
 export function machine(): Record<string, unknown> {

@@ -249,9 +249,15 @@ async function main(): Promise<void> {
       ['durable verifying baseline vs baseline', ratios.durableBaselineVsBaseline],
       ['signet single request vs durable verifying baseline', ratios.singleVsDurableBaseline],
     ]);
-    printTable('Targets', [
-      ['target', 'value', 'wanted', 'met'],
-      ...targets.map((t) => [t.name, t.value, t.target, t.met ? 'yes' : 'NO']),
+    printTable('Targets (± the standard error of a ratio over the turns)', [
+      ['target', 'value', '±', 'wanted', 'met'],
+      ...targets.map((t) => [
+        t.name,
+        t.value,
+        t.spread === undefined ? '' : round(t.spread),
+        t.target,
+        t.met ? 'yes' : 'NO',
+      ]),
     ]);
     writeResults(RESULTS, {
       at: new Date().toISOString(),

@@ -17,6 +17,7 @@ export function targetsOf(
       'single-request tokens/s vs baseline',
       singleBest.tokensPerSec / base.tokensPerSec,
       0.6,
+      turnSpread(singleBest.turnTokensPerSec, base.turnTokensPerSec),
     ),
     {
       name: 'p99 submit-to-token (ms) at that load',
@@ -32,6 +33,7 @@ export function targetsOf(
             'batch vs single-request tokens/s',
             batch.tokensPerSec / singleBest.tokensPerSec,
             2,
+            turnSpread(batch.turnTokensPerSec, singleBest.turnTokensPerSec),
           ),
         ]
       : []),
@@ -42,14 +44,37 @@ export function targetsOf(
  * A lower bound, judged on the unrounded ratio. The value shown is cut to two
  * decimals, not rounded: 0.5998 shows as 0.59, never as a 0.60 that failed.
  */
-export function atLeast(name: string, ratio: number, min: number): Target {
+export function atLeast(name: string, ratio: number, min: number, spread?: number): Target {
   return {
     name,
     // The epsilon keeps a ratio such as 0.29 (28.999… hundredths in binary) at 0.29.
     value: Math.floor(ratio * 100 + 1e-9) / 100,
     target: `>= ${min.toFixed(min < 1 ? 2 : 0)}`,
     met: ratio >= min,
+    ...(spread === undefined ? {} : { spread: round(spread, 3) }),
   };
+}
+
+/**
+ * How far a ratio of two workloads may lie, by the noise of the run's turns
+ * alone, from what the machine gives them over a long run: the standard
+ * error of the ratios of their turns, round by round (each round runs every
+ * workload once, so the two turns of a round met the machine in about the
+ * same state). Undefined with fewer than two rounds.
+ */
+export function turnSpread(
+  numerator: readonly number[],
+  denominator: readonly number[],
+): number | undefined {
+  const ratios = numerator.flatMap((value, turn) => {
+    const under = denominator[turn];
+    return under !== undefined && under > 0 ? [value / under] : [];
+  });
+  const count = ratios.length;
+  if (count < 2) return undefined;
+  const mean = ratios.reduce((sum, ratio) => sum + ratio, 0) / count;
+  const variance = ratios.reduce((sum, ratio) => sum + (ratio - mean) ** 2, 0) / (count - 1);
+  return Math.sqrt(variance / count);
 }
 
 /**

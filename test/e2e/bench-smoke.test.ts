@@ -59,7 +59,7 @@ describe('npm run bench', () => {
       micro: Record<string, number | string>;
       ratios: Record<string, number>;
       budgetAtTarget: { tokensPerSec: number; serverMs: number; eventLoopMs: number };
-      targets: { name: string; met: boolean }[];
+      targets: { name: string; met: boolean; spread?: number }[];
       settings: { signetConfig: string };
       commands: {
         signet: string;
@@ -119,6 +119,15 @@ describe('npm run bench', () => {
       'SDK verify (cached) vs raw jose verify',
       'batch vs single-request tokens/s',
     ]);
+    // The two throughput ratios carry their standard error over the turns (two rounds here).
+    expect(figures.targets.map((t) => t.spread !== undefined)).toEqual([
+      true,
+      false,
+      false,
+      false,
+      true,
+    ]);
+    expect(stdout).toMatch(/^single-request tokens\/s vs baseline +[\d.]+ +[\d.]+ +>= 0\.60/m);
   }, 120_000);
 
   it('stops the servers it started and exits when Signet refuses the config it was given', async () => {
