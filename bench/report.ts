@@ -64,6 +64,11 @@ export function machine(): Record<string, unknown> {
   };
 }
 
+/** The arithmetic mean; 0 for no values. */
+export function mean(values: readonly number[]): number {
+  return values.reduce((sum, value) => sum + value, 0) / Math.max(1, values.length);
+}
+
 export function round(value: number, digits = 2): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;

@@ -13,7 +13,7 @@ import { tempDir } from '../test/support/temp.js';
 import { KeepAliveClient } from './http-client.js';
 import { againstFreshStore, type FreshComparison } from './fresh-store.js';
 import { cpuSeconds, rssMiB, startBenchSignet, storeMiB, walMiB } from './processes.js';
-import { printTable, round, writeResults } from './report.js';
+import { mean, printTable, round, writeResults } from './report.js';
 import { signetBatch } from './workloads.js';
 
 interface Sample {
@@ -30,9 +30,6 @@ const env = (name: string, fallback: number): number => {
   const value = Number(process.env[name]);
   return Number.isFinite(value) && value > 0 ? value : fallback;
 };
-
-const mean = (values: number[]): number =>
-  values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
 
 async function soak(mode: 'retention' | 'growth', log: (line: string) => void) {
   const total = env('BENCH_SOAK_REQUESTS', 1_000_000);

@@ -1,5 +1,5 @@
 /** The targets, checked against the figures of one bench run. */
-import { type LoadFigures, round, type Target } from './report.js';
+import { type LoadFigures, mean, round, type Target } from './report.js';
 
 export interface MicroRatios {
   signingStageVsJoseSign: number;
@@ -72,8 +72,8 @@ export function turnSpread(
   });
   const count = ratios.length;
   if (count < 2) return undefined;
-  const mean = ratios.reduce((sum, ratio) => sum + ratio, 0) / count;
-  const variance = ratios.reduce((sum, ratio) => sum + (ratio - mean) ** 2, 0) / (count - 1);
+  const average = mean(ratios);
+  const variance = ratios.reduce((sum, ratio) => sum + (ratio - average) ** 2, 0) / (count - 1);
   return Math.sqrt(variance / count);
 }
 
